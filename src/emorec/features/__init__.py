@@ -1,0 +1,9 @@
+"""Feature extractors, one contract (:mod:`emorec.features.base`), registered by name."""
+
+from emorec.features import audio, face, text  # noqa: F401  (registers the extractors)
+from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
+
+__all__ = ["EXTRACTORS", "ClipInput", "Extractor", "Record", "DEFAULT_EXTRACTORS"]
+
+DEFAULT_EXTRACTORS = ("audio.vad", "audio.egemaps", "audio.logmel", "audio.moonshine", "face.track", "face.fer", "text.asr", "text.minilm")
+"""What ``emorec extract`` computes unless told otherwise, in dependency order."""

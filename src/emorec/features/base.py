@@ -1,0 +1,135 @@
+"""The one extractor contract, and the per-clip input every extractor reads.
+
+An extractor is a small object with a ``name``, a ``version``, explicit
+keyword parameters (``params()``), the names of the extractors whose outputs it
+consumes (``requires``), and one method ``compute(clip, deps) -> Record``. Files,
+lists, worker processes, the store and progress are handled once, in
+:mod:`emorec.pipelines.extract` (the audinterface / opensmile ``Smile`` habit).
+The store key is derived from ``name``, ``version`` and ``params()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from emorec.io.media import MediaInfo, load_audio, num_grid_frames, probe
+from emorec.registry import Registry
+from emorec.timeseries import RATE
+
+__all__ = ["Record", "ClipInput", "Extractor", "EXTRACTORS", "hash_file", "SAMPLE_RATE"]
+
+SAMPLE_RATE = 16000
+"""Audio sample rate used by every audio extractor, in Hz."""
+
+EXTRACTORS: Registry["Extractor"] = Registry("extractor")
+
+
+def hash_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes (hex). Content, not name, identifies media in the store."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class Record:
+    """What one extractor computed for one clip: named arrays + JSON-able metadata.
+
+    Arrays are stored in an ``.npz`` file (no pickle); ``meta`` as JSON inside it.
+    """
+
+    arrays: dict[str, np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+
+class ClipInput:
+    """One media file as the extractors see it.
+
+    Audio is decoded once, on first use, and shared by every audio extractor.
+
+    Parameters
+    ----------
+    path : str or Path
+    media_hash : str or None
+        SHA-256 of the file; computed if not given.
+
+    Attributes
+    ----------
+    info : MediaInfo
+    num_frames : int
+        Length of the common 10 Hz grid: ``max(1, round(duration * 10))``.
+    """
+
+    def __init__(self, path: str | Path, media_hash: str | None = None):
+        self.path = Path(path)
+        self.info: MediaInfo = probe(self.path)
+        self.media_hash = media_hash or hash_file(self.path)
+        self.rate = RATE
+
+    @cached_property
+    def audio(self) -> np.ndarray:
+        """Waveform, ``(num_samples,)`` float32 mono at :data:`SAMPLE_RATE` Hz."""
+        return load_audio(self.path, SAMPLE_RATE)
+
+    @cached_property
+    def duration(self) -> float:
+        """Clip duration in seconds: the decoded audio's length if any, else the header's."""
+        if self.info.has_audio:
+            return max(self.audio.size / SAMPLE_RATE, self.info.duration if not self.info.has_video else 0.0)
+        return self.info.duration
+
+    @cached_property
+    def num_frames(self) -> int:
+        return num_grid_frames(self.duration, self.rate)
+
+
+class Extractor:
+    """Base class of every feature extractor.
+
+    Subclasses set ``name`` (``"<modality>.<what>"``), ``version`` (bump it
+    whenever the output changes), ``needs`` (``"audio"`` or ``"video"``) and
+    ``requires`` (names of extractors whose records ``compute`` receives), and
+    implement :meth:`compute`. Constructor keywords are the parameters and are
+    stored as given (scikit-learn habit); no heavy work in ``__init__`` — models
+    load lazily on the first ``compute``.
+    """
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    needs: ClassVar[str] = "audio"
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def params(self) -> dict[str, Any]:
+        """The keyword parameters that change the output (they enter the store key)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def key(self, media_hash: str, dep_keys: dict[str, str] | None = None) -> str:
+        """Store key: hash of media hash + name + version + parameters + dependency keys."""
+        blob = json.dumps(
+            {"media": media_hash, "name": self.name, "version": self.version, "params": self.params(), "deps": dep_keys or {}},
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:40]
+
+    def available(self, clip: ClipInput) -> bool:
+        """Whether the clip has what this extractor needs (an audio or a video track)."""
+        return clip.info.has_audio if self.needs == "audio" else clip.info.has_video
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"

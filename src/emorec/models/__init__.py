@@ -1,0 +1,1 @@
+"""Emotion models: shared blocks and one module per model family."""

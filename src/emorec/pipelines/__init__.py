@@ -1,0 +1,1 @@
+"""End-to-end pipelines: feature extraction into the store, and analysis."""

@@ -1,0 +1,259 @@
+"""Extract features of media files into a :class:`~emorec.store.FeatureStore`.
+
+``extract_clip`` runs the requested extractors on one file, in dependency
+order, loading what the store already has and saving each new record as soon
+as it is computed (so a crash loses at most the extractor that was running).
+``extract_many`` does the same for many files with worker processes or on a
+Ray cluster, continues past bad files and reports them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from emorec.clip import ClipFeatures
+from emorec.errors import EmorecError, SilentAudioError
+from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor, Record
+from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from emorec.store import FeatureStore
+
+__all__ = ["extract_clip", "extract_many", "ExtractionError", "ExtractReport", "expand_paths", "SILENCE_PEAK"]
+
+SILENCE_PEAK = 1e-4
+"""An audio track whose absolute peak is below this (full scale = 1) is silence."""
+
+
+class ExtractionError(EmorecError):
+    """An extractor failed on a file (the message names the extractor and the cause)."""
+
+
+@dataclass
+class ExtractReport:
+    """What one call computed: per file, which extractors ran and which were reused."""
+
+    computed: dict[str, list[str]] = field(default_factory=dict)
+    reused: dict[str, list[str]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def num_computed(self) -> int:
+        return sum(len(v) for v in self.computed.values())
+
+
+def _resolve(names: Sequence[str], params: dict[str, dict] | None) -> list[Extractor]:
+    """Instantiate extractors, adding missing dependencies, in dependency order."""
+    params = params or {}
+    ordered: list[str] = []
+
+    def visit(name: str):
+        if name in ordered:
+            return
+        if name not in EXTRACTORS:
+            raise KeyError(f"unknown extractor {name!r}; known: {', '.join(EXTRACTORS.names())}")
+        for dep in EXTRACTORS._factories[name].requires:
+            visit(dep)
+        ordered.append(name)
+
+    for n in names:
+        visit(n)
+    return [EXTRACTORS.create(n, **params.get(n, {})) for n in ordered]
+
+
+def extract_clip(
+    path: str | Path,
+    store: FeatureStore | None = None,
+    extractors: Sequence[str] = DEFAULT_EXTRACTORS,
+    params: dict[str, dict] | None = None,
+    report: ExtractReport | None = None,
+    hook: Callable[[str], None] | None = None,
+) -> ClipFeatures:
+    """Compute (or load from the store) features of one media file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Video (mp4, mkv, avi, mov, webm) or audio (wav, flac, mp3, ogg).
+    store : FeatureStore or None
+        Where records are looked up and saved; ``None`` computes everything in memory.
+    extractors : sequence of str
+        Registered extractor names; their dependencies are added.
+    params : dict
+        Keyword parameters per extractor name, e.g. ``{"text.asr": {"transcript": "..."}}``.
+    report : ExtractReport or None
+        Filled with what was computed and what was reused.
+    hook : callable or None
+        Called with each extractor's name before it runs (progress).
+
+    Returns
+    -------
+    ClipFeatures
+
+    Raises
+    ------
+    MediaError
+        Missing, unreadable, corrupt, truncated or empty file.
+    SilentAudioError
+        An audio-only file whose audio is silence.
+    ExtractionError
+        An extractor failed; everything computed before it is kept in the store.
+    """
+    clip = ClipInput(path)
+    chain = _resolve(extractors, params)
+    records: dict[str, Record] = {}
+    keys: dict[str, str] = {}
+    notes: list[str] = []
+    computed, reused = [], []
+    audio_ok: bool | None = None  # checked lazily: decoding is skipped when the store has everything
+    for ext in chain:
+        if not ext.available(clip):
+            note = f"{ext.name}: skipped, no {ext.needs} track"
+            if note not in notes:
+                notes.append(note)
+            continue
+        if any(dep not in keys for dep in ext.requires):
+            continue  # a dependency was skipped
+        key = ext.key(clip.media_hash, {d: keys[d] for d in ext.requires})
+        keys[ext.name] = key
+        if store is not None and store.has(key):
+            records[ext.name] = store.load(key)
+            reused.append(ext.name)
+            continue
+        if ext.needs == "audio":
+            if audio_ok is None:
+                peak = float(np.abs(clip.audio).max()) if clip.audio.size else 0.0
+                audio_ok = peak >= SILENCE_PEAK
+                if not audio_ok:
+                    if not clip.info.has_video:
+                        raise SilentAudioError(clip.path, f"audio is silence (peak {peak:.1e}); nothing to analyse")
+                    notes.append("audio: track is silence; audio and text features skipped")
+            if not audio_ok:
+                keys.pop(ext.name)
+                continue
+        if hook is not None:
+            hook(ext.name)
+        try:
+            record = ext.compute(clip, {d: records[d] for d in ext.requires})
+        except EmorecError:
+            raise
+        except Exception as exc:
+            raise ExtractionError(clip.path, f"{ext.name} failed: {type(exc).__name__}: {exc}") from exc
+        records[ext.name] = record
+        computed.append(ext.name)
+        if store is not None:
+            store.save(
+                key,
+                record,
+                {"media_hash": clip.media_hash, "path": str(clip.path), "extractor": ext.name, "version": ext.version, "params": ext.params(), "deps": {d: keys[d] for d in ext.requires}},
+            )
+    if report is not None:
+        report.computed[str(clip.path)] = computed
+        report.reused[str(clip.path)] = reused
+    if "text.asr" in records and len(records["text.asr"]["words"]) == 0:
+        notes.append("text: no words recognised")
+    if "face.track" in records and not records["face.track"]["mask"].any():
+        notes.append("face: no face found in any frame")
+    return ClipFeatures.from_records(clip.path, clip.media_hash, clip.duration, clip.num_frames, records, notes)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, plus media files (by extension) inside folders, sorted within each folder."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in VIDEO_EXTENSIONS + AUDIO_EXTENSIONS)
+        else:
+            out.append(p)
+    return out
+
+
+def _worker(path: str, store_root: str, extractors: Sequence[str], params: dict | None) -> tuple[str, list[str], list[str], str | None]:
+    """Run in a worker process (or Ray task): extract one file, return only a summary."""
+    report = ExtractReport()
+    try:
+        extract_clip(path, FeatureStore(store_root), extractors, params, report)
+    except EmorecError as exc:
+        return path, [], [], str(exc)
+    except Exception as exc:  # keep the batch going; the message names the file
+        return path, [], [], f"{path}: unexpected {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
+    return path, report.computed.get(path, []), report.reused.get(path, []), None
+
+
+def extract_many(
+    paths: Iterable[str | Path],
+    store: FeatureStore,
+    extractors: Sequence[str] = DEFAULT_EXTRACTORS,
+    params: dict[str, dict] | None = None,
+    workers: int = 1,
+    backend: str = "process",
+    progress: bool = True,
+) -> ExtractReport:
+    """Extract features of many files into ``store``.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Files or folders (searched recursively for media extensions).
+    store : FeatureStore
+    extractors, params : see :func:`extract_clip`
+    workers : int
+        Parallel worker processes (``backend="process"``) or concurrent Ray tasks.
+    backend : {"process", "ray"}
+        ``"ray"`` submits one task per file to the Ray cluster given by
+        ``RAY_ADDRESS`` (or a local one); needs ``pip install emorec[cluster]``.
+        Every node must see the files and the store at the same paths (shared
+        file system).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    ExtractReport
+        Failures are listed in ``report.failures`` (file → message); the other files are done.
+    """
+    from tqdm.auto import tqdm
+
+    files = [str(p) for p in expand_paths(paths)]
+    report = ExtractReport()
+    bar = tqdm(total=len(files), unit="file", disable=not progress, desc="extract")
+
+    def collect(result):
+        path, computed, reused, error = result
+        if error is None:
+            report.computed[path], report.reused[path] = computed, reused
+        else:
+            report.failures[path] = error
+        bar.update(1)
+
+    if backend == "ray":
+        try:
+            import ray
+        except ImportError:
+            raise EmorecError(None, "the Ray backend needs the 'cluster' extra: pip install 'emorec[cluster]'") from None
+        if not ray.is_initialized():
+            ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
+        task = ray.remote(num_cpus=1)(_worker)
+        pending = [task.remote(f, str(store.root), list(extractors), params) for f in files]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            collect(ray.get(done[0]))
+    elif workers <= 1 or len(files) <= 1:
+        for f in files:
+            collect(_worker(f, str(store.root), extractors, params))
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_worker, f, str(store.root), list(extractors), params) for f in files]
+            for fut in as_completed(futures):
+                collect(fut.result())
+    bar.close()
+    store.write_index()
+    return report
