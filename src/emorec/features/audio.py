@@ -139,7 +139,7 @@ def _encoder_session(num_threads: int = 0):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = num_threads or min(2, os.cpu_count() or 1)
+    options.intra_op_num_threads = num_threads or int(os.environ.get("EMOREC_THREADS", 0)) or min(2, os.cpu_count() or 1)
     options.log_severity_level = 3
     return ort.InferenceSession(str(_moonshine_dir() / "encoder_model.ort"), options, providers=["CPUExecutionProvider"])
 

@@ -173,6 +173,14 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def _init_worker() -> None:
+    """One compute thread per worker process: the processes are the parallelism."""
+    os.environ["EMOREC_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def _worker(path: str, store_root: str, extractors: Sequence[str], params: dict | None) -> tuple[str, list[str], list[str], str | None]:
     """Run in a worker process (or Ray task): extract one file, return only a summary."""
     report = ExtractReport()
@@ -250,7 +258,7 @@ def extract_many(
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker) as pool:
             futures = [pool.submit(_worker, f, str(store.root), list(extractors), params) for f in files]
             for fut in as_completed(futures):
                 collect(fut.result())

@@ -1,0 +1,184 @@
+"""``emorec`` command line (typer). A thin layer over the Python API.
+
+Exit codes: 0 success; 1 some files of a batch failed (the others were done,
+failures listed at the end); 2 bad input or usage (message names the file
+and the problem).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="emorec — emotion recognition from voice, face and words in speech and video.")
+train_app = typer.Typer(no_args_is_help=True, help="Train emorec's models.")
+app.add_typer(train_app, name="train")
+
+DEFAULT_STORE = Path(os.environ.get("EMOREC_STORE", Path.home() / ".cache" / "emorec" / "features"))
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(code)
+
+
+def _read_transcript(path: Optional[Path]) -> Optional[str]:
+    if path is None:
+        return None
+    if not path.is_file():
+        _fail(f"{path}: transcript file not found")
+    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    if not text:
+        from emorec.errors import EmptyTranscriptError
+
+        _fail(str(EmptyTranscriptError(path, "transcript is empty")))
+    return text
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Media files or folders (searched recursively).")],
+    store: Annotated[Path, typer.Option(help="Feature store folder.")] = DEFAULT_STORE,
+    extractors: Annotated[Optional[str], typer.Option(help="Comma-separated extractor names (default: all; see `emorec extractors`).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes (or concurrent Ray tasks).")] = 1,
+    backend: Annotated[str, typer.Option(help="'process' (this machine) or 'ray' (cluster at RAY_ADDRESS; pip install 'emorec[cluster]').")] = "process",
+    transcript: Annotated[Optional[Path], typer.Option(help="Text file with a known transcript to align (single input file).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Extract audio, face and text features into a resumable feature store.
+
+    Computes only what the store does not hold yet; a killed run resumes where
+    it stopped. Prints per file how many records were computed and reused.
+    """
+    from emorec.features import DEFAULT_EXTRACTORS
+    from emorec.pipelines.extract import expand_paths, extract_many
+    from emorec.store import FeatureStore
+
+    if backend not in ("process", "ray"):
+        _fail(f"unknown backend {backend!r} (use 'process' or 'ray')")
+    names = tuple(x.strip() for x in extractors.split(",")) if extractors else DEFAULT_EXTRACTORS
+    from emorec.features import EXTRACTORS
+
+    unknown = [n for n in names if n not in EXTRACTORS]
+    if unknown:
+        _fail(f"unknown extractor(s) {', '.join(unknown)}; known: {', '.join(EXTRACTORS.names())}")
+    files = expand_paths(paths)
+    if not files:
+        _fail("no media files found in " + ", ".join(map(str, paths)))
+    text = _read_transcript(transcript)
+    if text is not None and len(files) != 1:
+        _fail("--transcript needs exactly one input file")
+    params = {"text.asr": {"transcript": text}} if text is not None else None
+    report = extract_many(files, FeatureStore(store), names, params, workers=workers, backend=backend, progress=not quiet)
+    for f in files:
+        key = str(f)
+        if key in report.computed:
+            typer.echo(f"{f}: computed {len(report.computed[key])}, reused {len(report.reused[key])}")
+    typer.echo(f"store: {store} ({report.num_computed} records computed)")
+    if report.failures:
+        typer.secho(f"{len(report.failures)} file(s) failed:", fg="red", err=True)
+        for msg in report.failures.values():
+            typer.secho(f"  {msg.splitlines()[0]}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("extractors")
+def list_extractors() -> None:
+    """List the registered feature extractors."""
+    from emorec.features import EXTRACTORS
+
+    for name in EXTRACTORS.names():
+        ext = EXTRACTORS.create(name)
+        doc = (type(ext).__doc__ or "").strip().splitlines()[0]
+        typer.echo(f"{name:16s} v{ext.version}  {doc}")
+
+
+@app.command()
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help="Video or audio files, or folders.")],
+    out: Annotated[Path, typer.Option(help="Output folder (one sub-folder per file when several).")] = Path("emorec_out"),
+    store: Annotated[Path, typer.Option(help="Feature store reused across runs.")] = DEFAULT_STORE,
+    transcript: Annotated[Optional[Path], typer.Option(help="Text file with a known transcript (single input file).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary (a list for several files) as JSON on stdout.")] = False,
+) -> None:
+    """Analyse video/audio: 10 Hz arousal/valence timeline, emotion per utterance, plot.
+
+    Writes timeline.csv (+ .parquet), segments.csv, words.csv, summary.json and
+    timeline.png. A batch continues past bad files and lists them at the end.
+    """
+    from emorec.errors import EmorecError
+    from emorec.pipelines.analyze import analyze as run
+    from emorec.pipelines.extract import expand_paths
+
+    files = expand_paths(paths)
+    if not files:
+        _fail("no media files found in " + ", ".join(map(str, paths)))
+    text = _read_transcript(transcript)
+    if text is not None and len(files) != 1:
+        _fail("--transcript needs exactly one input file")
+    summaries, failures = [], []
+    for f in files:
+        target = out if len(files) == 1 else out / f.stem
+        if not quiet and not as_json:
+            typer.echo(f"analysing {f} ...", err=True)
+        hook = None if quiet or as_json else (lambda step: typer.echo(f"  {step}", err=True))
+        try:
+            result = run(f, target, store=store, transcript=text, hook=hook)
+        except EmorecError as exc:
+            failures.append(str(exc))
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            continue
+        summaries.append(result.summary)
+        if not quiet and not as_json:
+            s = result.summary
+            typer.echo(f"{f.name}: {s['emotion']}  arousal {s['arousal']}  valence {s['valence']}  ({s['real_time_factor']:.2f} × real time) → {target}")
+            for gap in s["gaps"]:
+                typer.echo(f"  note: {gap}")
+    if as_json:
+        typer.echo(json.dumps(summaries[0] if len(files) == 1 and summaries else summaries, indent=1))
+    if failures:
+        if len(files) == 1:
+            raise typer.Exit(2)
+        typer.secho(f"{len(failures)} of {len(files)} file(s) failed:", fg="red", err=True)
+        for msg in failures:
+            typer.secho(f"  {msg}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@train_app.command("voice_probe")
+def train_voice_probe(
+    data: Annotated[Path, typer.Option(help="RAVDESS speech folder (Actor_XX/*.wav or .flac).")],
+    store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
+    out: Annotated[Path, typer.Option(help="Where to write the weights (safetensors).")] = Path("voice_probe.safetensors"),
+    results: Annotated[Optional[Path], typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
+    c: Annotated[float, typer.Option("--C", help="Inverse L2 regularisation.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
+    actors: Annotated[Optional[str], typer.Option(help="Comma-separated actor numbers to use (default: all 24).")] = None,
+) -> None:
+    """Baseline voice classifier (analyze v0): EmoBox actor-independent 6-fold CV, then fit on all actors."""
+    from emorec.errors import EmorecError
+    from emorec.training.voice_probe import train_voice_probe as run
+
+    limit = tuple(int(a) for a in actors.split(",")) if actors else None
+    try:
+        result = run(data, store, out, results, C=c, seed=seed, workers=workers, limit_actors=limit)
+    except EmorecError as exc:
+        _fail(str(exc))
+    m = result["metrics"]
+    typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
+    typer.echo(f"weights: {out}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,1 @@
+"""Corpus loaders, label maps and speaker-independent folds."""

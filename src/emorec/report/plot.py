@@ -1,0 +1,59 @@
+"""``timeline.png``: arousal and valence over time, per-modality lanes, transcript words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_timeline"]
+
+
+def plot_timeline(analysis, path: str | Path) -> Path:
+    """Draw an :class:`~emorec.pipelines.analyze.Analysis` timeline to a PNG file.
+
+    Top: fused arousal and valence in [-1, 1] with each modality's own reading
+    (thin lines). Middle: lanes showing where a face, speech and words were
+    present. Bottom: the transcript words at their aligned times.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tl = analysis.timeline
+    t = tl["time"].to_numpy() + 0.05
+    fig, (ax_av, ax_lane) = plt.subplots(2, 1, figsize=(12, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
+    ax_av.axhline(0, color="0.8", lw=0.8)
+    ax_av.plot(t, tl["arousal"], color="tab:red", lw=2.2, label="arousal (fused)")
+    ax_av.plot(t, tl["valence"], color="tab:blue", lw=2.2, label="valence (fused)")
+    styles = {"face": ":", "voice": "--", "text": "-."}
+    for modality, ls in styles.items():
+        for dim, color in (("arousal", "tab:red"), ("valence", "tab:blue")):
+            col = f"{modality}_{dim}"
+            if col in tl:
+                ax_av.plot(t, tl[col], color=color, lw=0.9, ls=ls, alpha=0.6, label=f"{dim} ({modality})")
+    ax_av.set_ylim(-1.05, 1.05)
+    ax_av.set_ylabel("[-1, 1]")
+    ax_av.legend(loc="upper left", ncol=4, fontsize=7, frameon=False)
+    ax_av.set_title(f"{Path(analysis.path).name} — {analysis.summary.get('emotion') or 'no reading'}", fontsize=10)
+
+    lanes = [("face_present", "face", "tab:green"), ("speech_active", "speech", "tab:orange"), ("word_spoken", "words", "tab:purple")]
+    for y, (col, label, color) in enumerate(lanes):
+        on = tl[col].to_numpy(bool)
+        ax_lane.fill_between(t, y - 0.35, y + 0.35, where=on, step="mid", color=color, alpha=0.7, lw=0)
+    ax_lane.set_yticks(range(len(lanes)), [lab for _, lab, _ in lanes], fontsize=8)
+    ax_lane.set_ylim(-0.6, len(lanes) + 0.9)
+    last = -1.0
+    for _, w in analysis.words.iterrows():
+        mid = (w["start"] + w["end"]) / 2
+        level = len(lanes) + (0.45 if mid - last < 0.35 else 0.0)
+        ax_lane.text(mid, level, w["word"], fontsize=7, ha="center", va="center", rotation=0)
+        last = mid if level == len(lanes) else last
+    ax_lane.set_xlabel("time (s)")
+    ax_lane.set_xlim(0, max(float(analysis.duration), float(np.max(t, initial=0.1))))
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,88 @@
+"""Train and evaluate the baseline voice probe on RAVDESS speech.
+
+Protocol: the EmoBox 6 actor-independent folds (test actors per fold listed in
+:data:`emorec.data.ravdess.EMOBOX_FOLDS`); 8 classes; UA and WA per fold, mean
+± std; then one model fitted on all 24 actors is saved as the shipped weights.
+Features come from the feature store (``audio.moonshine``, ``audio.egemaps``),
+so a second run computes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from emorec import metrics
+from emorec.data.ravdess import EMOBOX_FOLDS, RAVDESS_CLASSES, load_ravdess
+from emorec.models.voice_probe import VoiceProbe, utterance_features
+from emorec.pipelines.extract import extract_clip, extract_many
+from emorec.store import FeatureStore
+
+__all__ = ["ravdess_features", "train_voice_probe"]
+
+EXTRACTORS = ("audio.moonshine", "audio.egemaps")
+
+
+def ravdess_features(root: str | Path, store: FeatureStore, workers: int = 2, limit_actors: tuple[int, ...] | None = None):
+    """Probe inputs of every RAVDESS speech clip: ``X (num_clips, 920)``, labels, the index table."""
+    table = load_ravdess(root)
+    if limit_actors:
+        table = table[table.actor.isin(limit_actors)].reset_index(drop=True)
+    report = extract_many(table.path, store, EXTRACTORS, workers=workers, progress=True)
+    if report.failures:
+        raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
+    X = []
+    for path in table.path:
+        clip = extract_clip(path, store, EXTRACTORS)  # all reused from the store
+        X.append(utterance_features(clip.records["audio.moonshine"]["states"], clip.records["audio.egemaps"]["functionals"]))
+    return np.stack(X), table.label.to_numpy(), table
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        return "unknown"
+
+
+def train_voice_probe(root: str | Path, store: str | Path, out: str | Path, results: str | Path | None = None, C: float = 0.1, seed: int = 0, workers: int = 2, limit_actors: tuple[int, ...] | None = None) -> dict:
+    """Cross-validate on the EmoBox folds, fit on all actors, save weights (+ evaluation JSON).
+
+    Returns
+    -------
+    dict with per-fold and mean ± std UA / WA.
+    """
+    store = FeatureStore(store)
+    X, y, table = ravdess_features(root, store, workers, limit_actors)
+    folds = []
+    for k, test_actors in enumerate(EMOBOX_FOLDS):
+        test = table.actor.isin(test_actors).to_numpy()
+        if not test.any() or test.all():
+            continue
+        probe = VoiceProbe(RAVDESS_CLASSES, C).fit(X[~test], y[~test], seed)
+        pred = probe.predict_proba(X[test]).argmax(axis=1)
+        rep = metrics.classification_report(y[test], pred, len(RAVDESS_CLASSES))
+        folds.append({"fold": k, "test_actors": list(test_actors), **rep})
+    ua = np.array([f["ua"] for f in folds])
+    wa = np.array([f["wa"] for f in folds])
+    result = {
+        "model": "voice_probe",
+        "dataset": "RAVDESS speech (1440 clips, 24 actors, 8 classes)" if limit_actors is None else f"RAVDESS speech, actors {limit_actors}",
+        "protocol": "EmoBox 6 actor-independent folds (speaker-independent), fit on 5 folds / test on 1",
+        "seeds": [seed],
+        "features": "Moonshine base-en encoder mean+std (832) + eGeMAPSv02 functionals (88), standardised; logistic regression C=%g" % C,
+        "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
+        "folds": folds,
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": _commit(),
+    }
+    final = VoiceProbe(RAVDESS_CLASSES, C).fit(X, y, seed)
+    final.save(out, {k: result[k] for k in ("dataset", "protocol", "metrics", "date", "commit")})
+    if results is not None:
+        Path(results).parent.mkdir(parents=True, exist_ok=True)
+        Path(results).write_text(json.dumps(result, indent=1))
+    return result

@@ -1,0 +1,132 @@
+"""Feature extraction on real clips: shapes, time alignment, masks, the store."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from emorec.features import DEFAULT_EXTRACTORS
+from emorec.pipelines.extract import ExtractReport, extract_clip, extract_many
+from emorec.store import FeatureStore
+
+
+@pytest.fixture(scope="module")
+def th_features(talking_head, session_store):
+    report = ExtractReport()
+    feats = extract_clip(talking_head, session_store, DEFAULT_EXTRACTORS, report=report)
+    return feats, report
+
+
+def test_all_modalities_with_shapes(th_features):
+    feats, report = th_features
+    t = feats.num_frames
+    assert t == round(feats.duration * 10) == 61
+    expected = {
+        "audio.egemaps": 25, "audio.logmel": 104, "audio.moonshine": 416, "audio.vad": 1,
+        "face.track": 4, "face.fer": 128, "text.asr": 1, "text.minilm": 384,
+    }
+    for name, dim in expected.items():
+        assert feats.series[name].data.shape == (t, dim), name
+        assert feats.series[name].mask.shape == (t,)
+    assert feats.records["audio.egemaps"]["lld"].shape[1] == 25
+    assert feats.records["audio.egemaps"]["functionals"].shape == (88,)
+    assert feats.records["face.track"]["crops_grey"].shape == (t, 64, 64)
+    assert feats.records["face.track"]["landmarks"].shape == (t, 468, 2)
+    assert feats.series["face.track"].mask.mean() > 0.9  # one face, always in view
+    assert feats.series["audio.vad"].mask.mean() > 0.5
+
+
+def test_transcript_and_word_alignment(th_features):
+    feats, _ = th_features
+    text = " ".join(w.word for w in feats.words).lower()
+    assert "weakness" in text and "help" in text
+    starts = np.array([w.start for w in feats.words])
+    assert (np.diff(starts) >= 0).all()
+    assert all(0 <= w.start < w.end <= feats.duration + 0.2 for w in feats.words)
+    # each word's embedding lies on exactly the frames whose centre is inside its span
+    grid = feats.series["text.minilm"]
+    emb = feats.records["text.minilm"]["word_embeddings"]
+    for i, w in enumerate(feats.words):
+        frames = np.flatnonzero(np.all(grid.data == emb[i], axis=1) & grid.mask)
+        centres = (frames + 0.5) / 10
+        assert frames.size >= 1
+        assert (centres >= w.start - 0.05).all() and (centres <= w.end + 0.05).all(), w
+    # no word => mask off and zero features
+    off = ~grid.mask
+    assert off.any() and (grid.data[off] == 0).all()
+
+
+def test_second_run_computes_nothing(talking_head, session_store, th_features):
+    report = ExtractReport()
+    again = extract_clip(talking_head, session_store, DEFAULT_EXTRACTORS, report=report)
+    assert report.computed[str(talking_head)] == []
+    assert len(report.reused[str(talking_head)]) == len(DEFAULT_EXTRACTORS)
+    np.testing.assert_array_equal(again.series["audio.moonshine"].data, th_features[0].series["audio.moonshine"].data)
+
+
+def test_audio_only_file(ravdess_clip, session_store):
+    feats = extract_clip(ravdess_clip, session_store)
+    assert feats.modalities == ["audio", "text"]
+    assert any("no video track" in n for n in feats.notes)
+    assert feats.series["audio.moonshine"].data.shape == (feats.num_frames, 416)
+    assert "talking" in " ".join(w.word for w in feats.words).lower()
+
+
+def test_video_without_audio(damaged, session_store):
+    feats = extract_clip(damaged["noaudio"], session_store)
+    assert feats.modalities == ["face"]
+    assert feats.series["face.fer"].mask.mean() > 0.9
+
+
+def test_store_index_and_no_pickle(session_store, th_features):
+    df = session_store.write_index()
+    assert set(DEFAULT_EXTRACTORS) <= set(df.extractor)
+    assert (session_store.root / "index.parquet").exists()
+    key = df.key.iloc[0]
+    with np.load(session_store._paths(key)[0], allow_pickle=False) as data:  # would raise on pickled objects
+        assert len(data.files) > 0
+
+
+def test_failed_extractor_keeps_what_was_computed(talking_head, tmp_path, monkeypatch):
+    from emorec.features.audio import MoonshineEncoderExtractor
+    from emorec.pipelines.extract import ExtractionError
+
+    store = FeatureStore(tmp_path / "s")
+
+    def boom(self, clip, deps):
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(MoonshineEncoderExtractor, "compute", boom)
+    with pytest.raises(ExtractionError, match="audio.moonshine failed"):
+        extract_clip(talking_head, store, ("audio.vad", "audio.egemaps", "audio.moonshine"))
+    monkeypatch.undo()
+    report = ExtractReport()
+    extract_clip(talking_head, store, ("audio.vad", "audio.egemaps", "audio.moonshine"), report=report)
+    assert report.reused[str(talking_head)] == ["audio.vad", "audio.egemaps"]
+    assert report.computed[str(talking_head)] == ["audio.moonshine"]
+
+
+def test_kill_9_then_resume(tmp_path, data_dir):
+    """A real SIGKILL in the middle of a batch: the rerun reuses every complete entry and computes only the rest."""
+    store = tmp_path / "s"
+    files = [str(data_dir / "talking_head.mp4"), str(data_dir / "mead_M030_sad.mp4")]
+    cmd = [sys.executable, "-m", "emorec.cli", "extract", *files, "--store", str(store), "--extractors", "audio.vad,audio.egemaps,audio.moonshine,face.track", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(store.glob("objects/*/*.json"))) < 2:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(store.glob("objects/*/*.json")))
+    assert 2 <= done_before < 8, "kill landed outside the run"
+    fs = FeatureStore(store)
+    report = extract_many(files, fs, ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track"), progress=False)
+    reused = sum(len(v) for v in report.reused.values())
+    computed = report.num_computed
+    assert not report.failures
+    assert reused == done_before and reused + computed == 8
+    assert len(fs.cards()) == 8

@@ -1,0 +1,80 @@
+"""Decoding real clips, and the clear errors for every kind of bad input."""
+
+import numpy as np
+import pytest
+
+from emorec.errors import CorruptMediaError, EmptyMediaError, MediaNotFoundError, NotMediaError, NoUsableStreamError, SilentAudioError
+from emorec.io.media import iter_video_frames, load_audio, probe
+
+
+def test_probe_video(talking_head):
+    info = probe(talking_head)
+    assert info.has_audio and info.has_video
+    assert 6.0 < info.duration < 6.3
+    assert (info.width, info.height) == (700, 700)
+
+
+def test_load_audio_16k_mono(talking_head):
+    wav = load_audio(talking_head)
+    assert wav.dtype == np.float32 and wav.ndim == 1
+    assert abs(wav.size / 16000 - 6.1) < 0.1
+    assert np.abs(wav).max() <= 1.0 and np.abs(wav).max() > 0.05
+
+
+def test_video_frames_on_10hz_grid(talking_head):
+    frames = list(iter_video_frames(talking_head, fps=10.0, max_side=320))
+    idx = [k for k, _ in frames]
+    assert idx == list(range(len(idx)))
+    assert 60 <= len(idx) <= 62
+    assert frames[0][1].shape == (320, 320, 3) and frames[0][1].dtype == np.uint8
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(MediaNotFoundError, match="not found"):
+        probe(tmp_path / "nope.mp4")
+
+
+def test_random_bytes_is_not_media(damaged):
+    with pytest.raises(NotMediaError) as err:
+        probe(damaged["random"])
+    assert str(damaged["random"]) in str(err.value)
+
+
+def test_text_file_is_not_media(damaged):
+    with pytest.raises(NotMediaError):
+        load_audio(damaged["text"])
+
+
+def test_truncated_mp4_is_corrupt(damaged):
+    with pytest.raises(CorruptMediaError) as err:
+        load_audio(damaged["truncated"])
+    assert "truncated" in str(err.value) and str(damaged["truncated"]) in str(err.value)
+
+
+def test_truncated_flac_is_corrupt(damaged):
+    with pytest.raises(CorruptMediaError, match="truncated"):
+        load_audio(damaged["truncated_audio"])
+
+
+def test_empty_file(damaged):
+    with pytest.raises(EmptyMediaError, match="empty"):
+        probe(damaged["empty"])
+
+
+def test_video_without_audio(damaged):
+    info = probe(damaged["noaudio"])
+    assert info.has_video and not info.has_audio
+    with pytest.raises(NoUsableStreamError, match="no audio track"):
+        load_audio(damaged["noaudio"])
+
+
+def test_audio_file_has_no_video(ravdess_clip):
+    with pytest.raises(NoUsableStreamError, match="no video track"):
+        next(iter_video_frames(ravdess_clip))
+
+
+def test_silent_audio_only_file_is_refused(damaged, tmp_path):
+    from emorec.pipelines.extract import extract_clip
+
+    with pytest.raises(SilentAudioError, match="silence"):
+        extract_clip(damaged["silence"], None, ("audio.vad",))
