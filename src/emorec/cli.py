@@ -151,6 +151,17 @@ def analyze(
         raise typer.Exit(1)
 
 
+@app.command()
+def results(
+    results_dir: Annotated[Path, typer.Option(help="Folder of evaluation/benchmark JSON outputs.")] = Path("results"),
+    out: Annotated[Path, typer.Option(help="Markdown page to write.")] = Path("docs/results.md"),
+) -> None:
+    """Regenerate docs/results.md from the stored evaluation outputs."""
+    from emorec.evaluation.results import write_results
+
+    typer.echo(f"wrote {write_results(results_dir, out)}")
+
+
 @train_app.command("voice_probe")
 def train_voice_probe(
     data: Annotated[Path, typer.Option(help="RAVDESS speech folder (Actor_XX/*.wav or .flac).")],

@@ -1,0 +1,1 @@
+"""Evaluation outputs and the results page."""

