@@ -244,9 +244,13 @@ def iter_video_frames(
         k = 0
         prev = None
         yielded = 0
+        frame_dur = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / fps
+        t = -frame_dur
         try:
             for frame in container.decode(stream):
-                t = frame.time if frame.time is not None else 0.0
+                # Presentation times drive the grid; missing or non-increasing
+                # ones (broken muxers) fall back to counting frames.
+                t = frame.time if frame.time is not None and frame.time > t else t + frame_dur
                 while k < num_frames and (k + 0.5) / fps < t:
                     if prev is not None:
                         yield k, to_rgb(prev)
@@ -258,9 +262,7 @@ def iter_video_frames(
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(path, f"video stream is corrupt or truncated ({exc.strerror or exc})") from None
         if prev is not None:
-            last = prev.time or 0.0
-            frame_dur = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / fps
-            while k < num_frames and (k + 0.5) / fps < last + frame_dur + 1e-6:
+            while k < num_frames and (k + 0.5) / fps < t + frame_dur + 1e-6:
                 yield k, to_rgb(prev)
                 yielded += 1
                 k += 1
