@@ -33,7 +33,7 @@ def test_all_modalities_with_shapes(th_features):
         assert feats.series[name].data.shape == (t, dim), name
         assert feats.series[name].mask.shape == (t,)
     assert feats.records["audio.egemaps"]["lld"].shape[1] == 25
-    assert feats.records["audio.egemaps"]["functionals"].shape == (88,)
+    assert feats.records["audio.egemaps"]["functionals"].shape == (1, 88)
     assert feats.records["face.track"]["crops_grey"].shape == (t, 64, 64)
     assert feats.records["face.track"]["landmarks"].shape == (t, 468, 2)
     assert feats.series["face.track"].mask.mean() > 0.9  # one face, always in view

@@ -72,11 +72,10 @@ def pool_to_grid(values: np.ndarray, times: np.ndarray, num_frames: int, rate: f
     centres = (np.arange(num_frames) + 0.5) / rate
     lo = np.searchsorted(times, centres - window / 2, side="left")
     hi = np.searchsorted(times, centres + window / 2, side="left")
-    csum = np.concatenate([np.zeros((1, values.shape[1]), np.float64), np.cumsum(values, axis=0, dtype=np.float64)])
-    count = (hi - lo).astype(np.float64)
     pooled = np.zeros((num_frames, values.shape[1]), np.float32)
-    ok = count > 0
-    pooled[ok] = ((csum[hi[ok]] - csum[lo[ok]]) / count[ok, None]).astype(np.float32)
+    ok = hi > lo
+    for k in np.flatnonzero(ok):  # a loop, not a cumulative sum: memory stays O(num_frames)
+        pooled[k] = values[lo[k] : hi[k]].mean(axis=0)
     return pooled, ok
 
 

@@ -61,24 +61,47 @@ class EgemapsExtractor(Extractor):
     lld_times : (num_lld_frames,) float64, centre of each LLD frame in seconds
     grid : (num_frames, 25) float32, LLDs averaged over each 0.1 s grid frame
     mask : (num_frames,) bool
-    functionals : (88,) float32, over the whole clip
+    functionals : (num_blocks, 88) float32, over each 60 s block (one row for clips up to 60 s)
     """
 
     name = "audio.egemaps"
-    version = "1"
+    version = "3"
     needs = "audio"
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        df = _smile("lld").process_signal(clip.audio, SAMPLE_RATE)
-        starts = df.index.get_level_values("start").total_seconds().to_numpy()
-        ends = df.index.get_level_values("end").total_seconds().to_numpy()
-        lld = df.to_numpy(np.float32)
-        times = (starts + ends) / 2
+        lld, times = [], []
+        for begin, end, piece, offset in _blocks(clip.audio):
+            df = _smile("lld").process_signal(piece, SAMPLE_RATE)
+            t = (df.index.get_level_values("start").total_seconds().to_numpy() + df.index.get_level_values("end").total_seconds().to_numpy()) / 2 + offset
+            keep = (t >= begin) & (t < end)
+            lld.append(df.to_numpy(np.float32)[keep])
+            times.append(t[keep])
+        lld, times = np.concatenate(lld), np.concatenate(times)
         grid, mask = pool_to_grid(lld, times, clip.num_frames)
         return Record(
-            {"lld": lld, "lld_times": times, "grid": grid, "mask": mask, "functionals": egemaps_functionals(clip.audio)},
-            {"columns": list(df.columns), "functional_columns": list(_smile("functionals").feature_names), "lld_rate": 100.0},
+            {"lld": lld, "lld_times": times, "grid": grid, "mask": mask, "functionals": np.stack([egemaps_functionals(clip.audio[int(b * SAMPLE_RATE) : int(min(e, 1e9) * SAMPLE_RATE)]) for b, e, _, _ in _blocks(clip.audio)])},
+            {"columns": list(_smile("lld").feature_names), "functional_columns": list(_smile("functionals").feature_names), "lld_rate": 100.0},
         )
+
+
+BLOCK = 60.0
+"""Long audio is processed in blocks of this many seconds (memory stays flat)."""
+CONTEXT = 0.5
+"""Seconds of audio added on each side of a block, so frames at its edges see their neighbours."""
+
+
+def _blocks(waveform: np.ndarray, block: float = BLOCK, context: float = CONTEXT):
+    """Yield ``(begin, end, piece, offset)``: the block's span in seconds, its audio with context, the piece's start time."""
+    total = waveform.size / SAMPLE_RATE
+    begin = 0.0
+    while begin < total or begin == 0.0:
+        end = min(begin + block, total)
+        lo = max(0.0, begin - context)
+        hi = min(total, end + context)
+        yield begin, (end if end < total else np.inf), waveform[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)], lo
+        if end >= total:
+            break
+        begin = end
 
 
 # --------------------------------------------------------------------------- log-mel / MFCC
@@ -102,7 +125,7 @@ class LogMelExtractor(Extractor):
     """
 
     name = "audio.logmel"
-    version = "1"
+    version = "2"
     needs = "audio"
 
     def __init__(self, num_mels: int = 64, num_mfcc: int = 40):
@@ -113,13 +136,23 @@ class LogMelExtractor(Extractor):
         import librosa
 
         hop = SAMPLE_RATE // 100
-        # STFT + mel filterbank written out: librosa.feature.melspectrogram
-        # spends ~15 s in numba JIT on its first call.
-        power = np.abs(librosa.stft(clip.audio, n_fft=400, hop_length=hop, win_length=400)) ** 2
-        mel = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=400, n_mels=self.num_mels) @ power
-        logmel = librosa.power_to_db(mel, ref=1.0, top_db=None).T.astype(np.float32)
+        n_fft = 400
+        fbank = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=n_fft, n_mels=self.num_mels)
+        # Frame i is centred on sample i * hop (librosa's center=True, zero
+        # padding), computed block by block so memory stays flat. STFT + mel
+        # filterbank written out: librosa.feature.melspectrogram spends ~15 s
+        # in numba JIT on its first call.
+        padded = np.pad(clip.audio, n_fft // 2)  # zeros, as librosa.stft(center=True)
+        num = 1 + clip.audio.size // hop
+        per_block = int(BLOCK * SAMPLE_RATE) // hop
+        logmel = np.empty((num, self.num_mels), np.float32)
+        for f0 in range(0, num, per_block):
+            f1 = min(num, f0 + per_block)
+            piece = padded[f0 * hop : (f1 - 1) * hop + n_fft]
+            power = np.abs(librosa.stft(piece, n_fft=n_fft, hop_length=hop, win_length=n_fft, center=False)) ** 2
+            logmel[f0:f1] = librosa.power_to_db(fbank @ power, ref=1.0, top_db=None).T[: f1 - f0]
         mfcc = librosa.feature.mfcc(S=logmel.T, n_mfcc=self.num_mfcc).T.astype(np.float32)
-        times = np.arange(logmel.shape[0]) * hop / SAMPLE_RATE
+        times = np.arange(num) * hop / SAMPLE_RATE
         grid, mask = pool_to_grid(np.concatenate([logmel, mfcc], axis=1), times, clip.num_frames)
         return Record({"logmel": logmel, "mfcc": mfcc, "grid": grid, "mask": mask}, {"rate": 100.0})
 
@@ -141,6 +174,7 @@ def _encoder_session(num_threads: int = 0):
     options = ort.SessionOptions()
     options.intra_op_num_threads = num_threads or int(os.environ.get("EMOREC_THREADS", 0)) or min(2, os.cpu_count() or 1)
     options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False  # the arena keeps the largest chunk's buffers for good
     return ort.InferenceSession(str(_moonshine_dir() / "encoder_model.ort"), options, providers=["CPUExecutionProvider"])
 
 

@@ -190,7 +190,7 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
         raise EmptyMediaError(path, "audio track has zero duration (no samples decoded)")
     if declared > 0 and decoded < 0.9 * declared and declared - decoded > 0.5:
         raise CorruptMediaError(path, f"audio is truncated: decoded {decoded:.2f} s of the {declared:.2f} s the header declares")
-    return np.clip(waveform, -1.0, 1.0)
+    return np.clip(waveform, -1.0, 1.0, out=waveform)
 
 
 def iter_video_frames(

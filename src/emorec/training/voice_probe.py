@@ -38,7 +38,7 @@ def ravdess_features(root: str | Path, store: FeatureStore, workers: int = 2, li
     X = []
     for path in table.path:
         clip = extract_clip(path, store, EXTRACTORS)  # all reused from the store
-        X.append(utterance_features(clip.records["audio.moonshine"]["states"], clip.records["audio.egemaps"]["functionals"]))
+        X.append(utterance_features(clip.records["audio.moonshine"]["states"], clip.records["audio.egemaps"]["functionals"][0]))
     return np.stack(X), table.label.to_numpy(), table
 
 
