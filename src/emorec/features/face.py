@@ -9,7 +9,9 @@ patent 004 (112×112 face crops as the video stream's input).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from functools import lru_cache
 
 import numpy as np
@@ -24,14 +26,37 @@ _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
 _RIGHT_EYE = (362, 263)
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence C++ log lines written to fd 2 (MediaPipe/TFLite print set-up chatter before absl logging is configured)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_MESH_STATE = {"warm": False}
+
+
 @lru_cache(maxsize=1)
 def _mediapipe():
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import mediapipe as mp
+    with _quiet_native_stderr():
+        import mediapipe as mp
 
-    detector = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
-    mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False, min_detection_confidence=0.3)
+        detector = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+        mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False, min_detection_confidence=0.3)
+        # The first inference prints more chatter: run it here, on a blank image.
+        blank = np.zeros((64, 64, 3), np.uint8)
+        detector.process(blank)
+        mesh.process(blank)
     return detector, mesh
 
 
@@ -161,7 +186,13 @@ class FaceExtractor(Extractor):
             x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
             pts = None
             if x1 - x0 > 16 and y1 - y0 > 16:
-                res = mesh.process(np.ascontiguousarray(frame[y0:y1, x0:x1]))
+                region = np.ascontiguousarray(frame[y0:y1, x0:x1])
+                if _MESH_STATE["warm"]:
+                    res = mesh.process(region)
+                else:  # its first landmark projection prints one more native warning
+                    with _quiet_native_stderr():
+                        res = mesh.process(region)
+                    _MESH_STATE["warm"] = bool(res.multi_face_landmarks)
                 if res.multi_face_landmarks:
                     lm = res.multi_face_landmarks[0].landmark
                     pts = np.array([[p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0] for p in lm[:NUM_LANDMARKS]], np.float32)

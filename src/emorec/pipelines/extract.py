@@ -112,7 +112,7 @@ def extract_clip(
     audio_ok: bool | None = None  # checked lazily: decoding is skipped when the store has everything
     for ext in chain:
         if not ext.available(clip):
-            note = f"{ext.name}: skipped, no {ext.needs} track"
+            note = f"no {ext.needs} track: " + ("audio and text features skipped" if ext.needs == "audio" else "face features skipped")
             if note not in notes:
                 notes.append(note)
             continue
