@@ -130,3 +130,15 @@ def test_kill_9_then_resume(tmp_path, data_dir):
     assert not report.failures
     assert reused == done_before and reused + computed == 8
     assert len(fs.cards()) == 8
+
+
+def test_ray_backend(tmp_path, data_dir):
+    """The Ray backend (optional extra `emorec[cluster]`) fills the same store as the process backend."""
+    pytest.importorskip("ray", reason="Ray is the optional 'cluster' extra; CI does not install it")
+    store = FeatureStore(tmp_path / "s")
+    files = [data_dir / "talking_head.mp4", data_dir / "03-01-05-02-01-01-01.flac", tmp_path / "missing.mp4"]
+    report = extract_many(files, store, ("audio.vad", "audio.egemaps"), backend="ray", progress=False)
+    assert set(report.failures) == {str(tmp_path / "missing.mp4")}
+    assert report.num_computed == 4
+    again = extract_many(files[:2], store, ("audio.vad", "audio.egemaps"), backend="ray", progress=False)
+    assert again.num_computed == 0

@@ -14,7 +14,6 @@ def _transcode(src, dst, video_codec=None, audio_codec=None, seconds=2.0):
     with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
         vs = as_ = None
         if video_codec and inp.streams.video:
-            vin = inp.streams.video[0]
             vs = out.add_stream(video_codec, rate=25)
             vs.width, vs.height, vs.pix_fmt = 320, 320, "yuv420p"
         n_video = 0

@@ -45,7 +45,7 @@ def extract(
     paths: Annotated[list[Path], typer.Argument(help="Media files or folders (searched recursively).")],
     store: Annotated[Path, typer.Option(help="Feature store folder.")] = DEFAULT_STORE,
     extractors: Annotated[Optional[str], typer.Option(help="Comma-separated extractor names (default: all; see `emorec extractors`).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes (or concurrent Ray tasks).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes (process backend; Ray schedules one task per free CPU).")] = 1,
     backend: Annotated[str, typer.Option(help="'process' (this machine) or 'ray' (cluster at RAY_ADDRESS; pip install 'emorec[cluster]').")] = "process",
     transcript: Annotated[Optional[Path], typer.Option(help="Text file with a known transcript to align (single input file).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -125,15 +125,25 @@ def analyze(
     summaries, failures = [], []
     for f in files:
         target = out if len(files) == 1 else out / f.stem
+        bar = None
         if not quiet and not as_json:
-            typer.echo(f"analysing {f} ...", err=True)
-        hook = None if quiet or as_json else (lambda step: typer.echo(f"  {step}", err=True))
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=100, desc=f.name[:24], unit="%", bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]", file=sys.stderr)
+
+        def hook(step: str, fraction: float, bar=bar) -> None:
+            bar.set_description_str(f"{f.name[:24]} {step:15s}", refresh=False)
+            bar.update(max(0.0, 100 * fraction - bar.n))
+
         try:
-            result = run(f, target, store=store, transcript=text, hook=hook)
+            result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None)
         except EmorecError as exc:
             failures.append(str(exc))
             typer.secho(f"error: {exc}", fg="red", err=True)
             continue
+        finally:
+            if bar is not None:
+                bar.close()
         summaries.append(result.summary)
         if not quiet and not as_json:
             s = result.summary

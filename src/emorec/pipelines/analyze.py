@@ -46,6 +46,9 @@ __all__ = ["analyze", "Analysis", "ANALYZE_EXTRACTORS"]
 
 ANALYZE_EXTRACTORS = ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track", "face.fer", "text.asr")
 
+STEP_COST = {"audio.vad": 0.03, "audio.egemaps": 0.07, "audio.moonshine": 0.08, "face.track": 0.45, "face.fer": 0.02, "text.asr": 0.25, "readings": 0.10}
+"""Rough share of each step in a run's time (measured on talking-head clips), for the progress ETA."""
+
 VOICE_WINDOW = 2.0
 VOICE_HOP = 0.5
 
@@ -170,7 +173,7 @@ def analyze(
     out: str | Path | None = None,
     store: str | Path | FeatureStore | None = None,
     transcript: str | None = None,
-    hook: Callable[[str], None] | None = None,
+    hook: Callable[[str, float], None] | None = None,
     plot: bool = True,
 ) -> Analysis:
     """Analyse one video or audio file.
@@ -186,7 +189,8 @@ def analyze(
     transcript : str or None
         A known transcript (aligned instead of running speech recognition).
     hook : callable or None
-        Progress callback, called with each step's name.
+        Progress: called as ``hook(step, overall_fraction)`` with the whole
+        run's estimated fraction done (0-1), from :data:`STEP_COST`.
     plot : bool
         Also write ``timeline.png``.
 
@@ -207,7 +211,17 @@ def analyze(
     if store is not None and not isinstance(store, FeatureStore):
         store = FeatureStore(store)
     params = {"text.asr": {"transcript": transcript}} if transcript is not None else None
-    features = extract_clip(path, store, ANALYZE_EXTRACTORS, params, hook=hook)
+    done: dict[str, float] = {}
+
+    def step_hook(step: str, fraction: float) -> None:
+        done[step] = fraction
+        if hook is not None:
+            hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
+
+    features = extract_clip(path, store, ANALYZE_EXTRACTORS, params, hook=step_hook)
+    for name in ANALYZE_EXTRACTORS:  # steps reused from the store count as done
+        done.setdefault(name, 1.0)
+    step_hook("readings", 0.0)
     t = features.num_frames
     times = features.timestamps
 
@@ -339,6 +353,7 @@ def analyze(
         "processing_seconds": round(elapsed, 3),
         "real_time_factor": round(elapsed / max(features.duration, 1e-6), 4),
     }
+    step_hook("readings", 1.0)
     analysis = Analysis(features.path, features.duration, timeline, segments, words_df, summary)
     if out is not None:
         analysis.save(out, plot=plot)

@@ -71,7 +71,7 @@ def extract_clip(
     extractors: Sequence[str] = DEFAULT_EXTRACTORS,
     params: dict[str, dict] | None = None,
     report: ExtractReport | None = None,
-    hook: Callable[[str], None] | None = None,
+    hook: Callable[[str, float], None] | None = None,
 ) -> ClipFeatures:
     """Compute (or load from the store) features of one media file.
 
@@ -88,7 +88,8 @@ def extract_clip(
     report : ExtractReport or None
         Filled with what was computed and what was reused.
     hook : callable or None
-        Called with each extractor's name before it runs (progress).
+        Progress: called as ``hook(extractor_name, fraction_done)`` when an
+        extractor starts (0.0), as it goes (long inputs) and when it ends (1.0).
 
     Returns
     -------
@@ -136,7 +137,8 @@ def extract_clip(
                 keys.pop(ext.name)
                 continue
         if hook is not None:
-            hook(ext.name)
+            hook(ext.name, 0.0)
+            clip.on_progress = lambda fraction, name=ext.name: hook(name, fraction)
         try:
             record = ext.compute(clip, {d: records[d] for d in ext.requires})
         except EmorecError:
@@ -145,6 +147,8 @@ def extract_clip(
             raise ExtractionError(clip.path, f"{ext.name} failed: {type(exc).__name__}: {exc}") from exc
         records[ext.name] = record
         computed.append(ext.name)
+        if hook is not None:
+            hook(ext.name, 1.0)
         if store is not None:
             store.save(
                 key,
@@ -211,7 +215,7 @@ def extract_many(
     store : FeatureStore
     extractors, params : see :func:`extract_clip`
     workers : int
-        Parallel worker processes (``backend="process"``) or concurrent Ray tasks.
+        Parallel worker processes (``backend="process"``); Ray schedules one task per free CPU.
     backend : {"process", "ray"}
         ``"ray"`` submits one task per file to the Ray cluster given by
         ``RAY_ADDRESS`` (or a local one); needs ``pip install emorec[cluster]``.

@@ -1,0 +1,115 @@
+"""Moonshine base-en (Useful Sensors, MIT) run directly with onnxruntime.
+
+The ONNX files ship inside the ``moonshine-cpp`` wheel
+(``moonshine_cpp/models/base-en``): an encoder (``input_values`` (batch,
+num_samples) float32 at 16 kHz → ``last_hidden_state`` (batch, ≈41 frames/s,
+416)) and a merged decoder with a key/value cache. emorec uses the encoder
+states as a pretrained speech representation and decodes transcripts greedily
+itself: the C library's own transcribe call leaks ≈47 MB per call (measured
+with ``moonshine-cpp`` 0.1.4), which long files cannot afford.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["model_dir", "encoder_session", "encode", "transcribe", "ENCODER_DIM"]
+
+ENCODER_DIM = 416
+_NUM_LAYERS = 8
+_BOS, _EOS = 1, 2
+_MAX_TOKENS_PER_SECOND = 6.5
+
+
+def model_dir() -> Path:
+    """Folder of the Moonshine base-en ONNX files inside the installed ``moonshine-cpp`` wheel."""
+    spec = importlib.util.find_spec("moonshine_cpp")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("moonshine-cpp is not installed (pip install moonshine-cpp==0.1.4)")
+    return Path(list(spec.submodule_search_locations)[0]) / "models" / "base-en"
+
+
+def _options(arena: bool):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(os.environ.get("EMOREC_THREADS", 0)) or min(2, os.cpu_count() or 1)
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = arena
+    return options
+
+
+@lru_cache(maxsize=1)
+def encoder_session():
+    import onnxruntime as ort
+
+    # No memory arena: it would keep the largest chunk's buffers for good.
+    return ort.InferenceSession(str(model_dir() / "encoder_model.ort"), _options(False), providers=["CPUExecutionProvider"])
+
+
+@lru_cache(maxsize=1)
+def _decoder():
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model_dir() / "decoder_model_merged.ort"), _options(True), providers=["CPUExecutionProvider"])
+    return session, [o.name for o in session.get_outputs()]
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> list[bytes]:
+    """Token id → bytes, from ``tokenizer.bin`` (one length-prefixed byte string per id)."""
+    blob = (model_dir() / "tokenizer.bin").read_bytes()
+    tokens, i = [], 0
+    while i < len(blob):
+        n = blob[i]
+        i += 1
+        if n >= 128:
+            n = (n - 128) + blob[i] * 128
+            i += 1
+        tokens.append(blob[i : i + n])
+        i += n
+    return tokens
+
+
+def encode(waveform: np.ndarray) -> np.ndarray:
+    """Encoder states of one waveform: ``(num_samples,)`` float32 16 kHz → ``(num_states, 416)``."""
+    return encoder_session().run(None, {"input_values": np.ascontiguousarray(waveform[None], dtype=np.float32)})[0][0]
+
+
+def transcribe(waveform: np.ndarray) -> str:
+    """English transcript of up to ~20 s of speech, greedy decoding.
+
+    Parameters
+    ----------
+    waveform : (num_samples,) np.ndarray of float32, 16 kHz
+
+    Returns
+    -------
+    text : str (may be empty)
+    """
+    if waveform.size < 1600:
+        waveform = np.pad(waveform, (0, 1600 - waveform.size))
+    hidden = encode(waveform)[None]
+    session, out_names = _decoder()
+    empty = np.zeros((1, 8, 0, 52), np.float32)
+    past = {f"past_key_values.{layer}.{part}.{kv}": empty for layer in range(_NUM_LAYERS) for part in ("decoder", "encoder") for kv in ("key", "value")}
+    ids = [_BOS]
+    for step in range(int(waveform.size / 16000 * _MAX_TOKENS_PER_SECOND) + 4):
+        feed = {"input_ids": np.array([[ids[-1]]], np.int64), "encoder_hidden_states": hidden, "use_cache_branch": np.array([step > 0]), **past}
+        outputs = dict(zip(out_names, session.run(None, feed)))
+        token = int(outputs["logits"][0, -1].argmax())
+        for layer in range(_NUM_LAYERS):
+            for kv in ("key", "value"):
+                past[f"past_key_values.{layer}.decoder.{kv}"] = outputs[f"present.{layer}.decoder.{kv}"]
+                if step == 0:  # cross-attention keys/values are computed once
+                    past[f"past_key_values.{layer}.encoder.{kv}"] = outputs[f"present.{layer}.encoder.{kv}"]
+        if token == _EOS:
+            break
+        ids.append(token)
+    vocab = _vocabulary()
+    return b"".join(vocab[t] for t in ids[1:] if t < len(vocab)).decode("utf-8", errors="replace").replace("\u2581", " ").strip()
