@@ -93,3 +93,32 @@ def test_cli_single_bad_file_exit_2(damaged, tmp_path):
 def test_help(sub):
     proc = subprocess.run([sys.executable, "-m", "emorec.cli", *sub.split(), "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Usage" in proc.stdout
+
+
+def test_report_renders_in_chromium(talking_head, session_store, tmp_path):
+    """report.html is self-contained and renders its plot, segments table and faces in headless Chromium."""
+    from emorec.report.browser import find_chromium, render
+
+    out = tmp_path / "out"
+    analyze(talking_head, out, store=session_store)
+    page = (out / "report.html").read_text()
+    assert "http://" not in page and "https://" not in page  # nothing fetched from the network
+    if find_chromium() is None:
+        pytest.skip("chromium is not installed (.ci/run installs it with apt-get)")
+    dom = render(out / "report.html", tmp_path / "shot.png")
+    assert 'id="segments"' in dom and dom.count("data:image/png") >= 2
+    from PIL import Image
+
+    shot = np.asarray(Image.open(tmp_path / "shot.png").convert("L"))
+    assert shot.shape[0] > 1000 and shot.std() > 10  # not a blank page
+
+
+def test_cli_json_summary(ravdess_clip, session_store, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "emorec.cli", "analyze", str(ravdess_clip), "--out", str(tmp_path), "--store", str(session_store.root), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["file"] == str(ravdess_clip) and summary["coverage"]["face"] == 0.0
+    assert (tmp_path / "report.html").exists()

@@ -80,9 +80,11 @@ class Analysis:
     segments: pd.DataFrame
     words: pd.DataFrame
     summary: dict = field(default_factory=dict)
+    thumbnails: list[dict] = field(default_factory=list)
+    """A few face crops: ``{"time": s, "label": reading, "image": (64, 64) uint8}``."""
 
     def save(self, out: str | Path, plot: bool = True) -> Path:
-        """Write ``timeline.csv``/``.parquet``, ``segments.csv``, ``words.csv``, ``summary.json`` and ``timeline.png`` into ``out``."""
+        """Write ``timeline.csv``/``.parquet``, ``segments.csv``, ``words.csv``, ``summary.json``, ``timeline.png`` and ``report.html`` into ``out``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         self.timeline.to_csv(out / "timeline.csv", index=False, float_format="%.4f")
@@ -91,9 +93,11 @@ class Analysis:
         self.words.to_csv(out / "words.csv", index=False, float_format="%.3f")
         (out / "summary.json").write_text(json.dumps(self.summary, indent=1))
         if plot:
+            from emorec.report.html import write_report
             from emorec.report.plot import plot_timeline
 
             plot_timeline(self, out / "timeline.png")
+            write_report(self, out / "report.html", (out / "timeline.png").read_bytes())
         return out
 
 
@@ -353,8 +357,14 @@ def analyze(
         "processing_seconds": round(elapsed, 3),
         "real_time_factor": round(elapsed / max(features.duration, 1e-6), 4),
     }
+    thumbnails = []
+    if face_mask.any():
+        crops = features.records["face.track"]["crops_grey"]
+        for k in np.flatnonzero(face_mask)[np.linspace(0, face_mask.sum() - 1, min(6, int(face_mask.sum()))).astype(int)]:
+            top = int(np.argmax(face_probs[k]))
+            thumbnails.append({"time": float(times[k]), "label": f"{FER_CLASSES[top]} {face_probs[k, top]:.2f}", "image": crops[k]})
     step_hook("readings", 1.0)
-    analysis = Analysis(features.path, features.duration, timeline, segments, words_df, summary)
+    analysis = Analysis(features.path, features.duration, timeline, segments, words_df, summary, thumbnails)
     if out is not None:
         analysis.save(out, plot=plot)
     return analysis

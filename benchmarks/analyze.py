@@ -1,0 +1,59 @@
+"""Benchmark `emorec analyze`: real-time factor and peak memory, short clip vs 10 minutes.
+
+Each run is a fresh process with an empty feature store (cold: model loading
+included). Prints processing seconds / media seconds and peak RSS for the
+bundled talking-head clip and for the same clip remuxed to N minutes, and the
+ratios (memory should not grow with length; target RTF ≤ 0.5 on 2 cores).
+Then renders the short clip's report.html in headless Chromium and saves a
+screenshot to benchmarks/out/report.png.
+
+Usage: python benchmarks/analyze.py [--minutes 10] [--results results/bench_analyze.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from common import OUT, PEAK, concat_to, run_child, write_json
+
+CLIP = Path(__file__).resolve().parents[1] / "tests" / "data" / "talking_head.mp4"
+
+CODE = """
+import json, time, tempfile
+from emorec.pipelines.analyze import analyze
+t0 = time.perf_counter()
+result = analyze({path!r}, {out!r}, store=tempfile.mkdtemp())
+seconds = time.perf_counter() - t0
+{peak}
+print(json.dumps({{"seconds": seconds, "media_seconds": result.duration, "peak_mib": _peak}}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--results", type=Path, default=None)
+    args = parser.parse_args()
+    long_clip = concat_to(CLIP, OUT / f"talking_head_{args.minutes:g}min.mp4", args.minutes * 60)
+    rows = []
+    print(f"{'input':28s} {'media s':>8s} {'proc s':>8s} {'RTF':>7s} {'peak MiB':>9s}")
+    for label, path, out in (("talking_head (6 s)", CLIP, OUT / "analyze_short"), (f"talking_head ×{args.minutes:g} min", long_clip, OUT / "analyze_long")):
+        r = run_child(CODE.format(path=str(path), out=str(out), peak=PEAK))
+        r.update(input=label, real_time_factor=r["seconds"] / r["media_seconds"])
+        rows.append(r)
+        print(f"{label:28s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['peak_mib']:9.0f}", flush=True)
+    print(f"\nratios long/short: RTF {rows[1]['real_time_factor'] / rows[0]['real_time_factor']:.2f}, peak memory {rows[1]['peak_mib'] / rows[0]['peak_mib']:.2f}")
+    try:
+        from emorec.report.browser import render
+
+        dom = render(OUT / "analyze_short" / "report.html", OUT / "report.png")
+        print(f"report rendered in Chromium: {OUT / 'report.png'} (segments table: {'id=\"segments\"' in dom}, plot: {'data:image/png' in dom})")
+    except FileNotFoundError as exc:
+        print(f"report not rendered: {exc}")
+    if args.results:
+        write_json("analyze", rows, args.results)
+
+
+if __name__ == "__main__":
+    main()
