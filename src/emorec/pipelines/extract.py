@@ -166,9 +166,14 @@ def extract_clip(
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, plus media files (by extension) inside folders, sorted within each folder."""
+    """Files named, media files (by extension) inside folders, and matches of quoted globs (``"clips/*.mp4"``), sorted."""
+    import glob
+
     out: list[Path] = []
     for p in paths:
+        if not Path(p).exists() and any(ch in str(p) for ch in "*?["):
+            out += sorted(Path(q) for q in glob.glob(str(p), recursive=True) if Path(q).is_file())
+            continue
         p = Path(p)
         if p.is_dir():
             out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in VIDEO_EXTENSIONS + AUDIO_EXTENSIONS)

