@@ -48,7 +48,8 @@ def main() -> None:
         from emorec.report.browser import render
 
         dom = render(OUT / "analyze_short" / "report.html", OUT / "report.png")
-        print(f"report rendered in Chromium: {OUT / 'report.png'} (segments table: {'id=\"segments\"' in dom}, plot: {'data:image/png' in dom})")
+        has_table, has_plot = 'id="segments"' in dom, "data:image/png" in dom
+        print(f"report rendered in Chromium: {OUT / 'report.png'} (segments table: {has_table}, plot: {has_plot})")
     except FileNotFoundError as exc:
         print(f"report not rendered: {exc}")
     if args.results:
