@@ -151,3 +151,14 @@ def test_expand_paths_folders_and_globs(data_dir):
     assert {p.name for p in media} == {"talking_head.mp4", "mead_M030_sad.mp4", "mead_happy_noaudio.mp4", "03-01-05-02-01-01-01.flac"}
     assert [p.name for p in expand_paths([str(data_dir / "mead_*.mp4")])] == ["mead_M030_sad.mp4", "mead_happy_noaudio.mp4"]
     assert expand_paths([data_dir / "missing.mp4"]) == [data_dir / "missing.mp4"]  # kept, so the error names it
+
+
+def test_user_transcript_is_force_aligned(ravdess_clip):
+    from emorec.api import extract
+
+    feats = extract(ravdess_clip, None, ("audio.vad", "text.asr"), transcript="Kids are talking by the door.")
+    assert [w.word for w in feats.words] == ["Kids", "are", "talking", "by", "the", "door"]
+    assert all(w.aligned for w in feats.words)
+    vad = feats.records["audio.vad"]["segments"]
+    assert feats.words[0].start >= vad[0, 0] - 0.15 and feats.words[-1].end <= vad[-1, 1] + 0.15
+    assert feats.records["text.asr"].meta["asr"] == "user transcript"

@@ -40,6 +40,19 @@ def _read_transcript(path: Optional[Path]) -> Optional[str]:
     return text
 
 
+def _inputs(paths: list[Path], transcript: Optional[Path]) -> tuple[list[Path], Optional[str]]:
+    """Media files named or found in folders/globs, and the transcript text (one file only)."""
+    from emorec.pipelines.extract import expand_paths
+
+    files = expand_paths(paths)
+    if not files:
+        _fail("no media files found in " + ", ".join(map(str, paths)))
+    text = _read_transcript(transcript)
+    if text is not None and len(files) != 1:
+        _fail("--transcript needs exactly one input file")
+    return files, text
+
+
 @app.command()
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Media files or folders (searched recursively).")],
@@ -56,7 +69,7 @@ def extract(
     it stopped. Prints per file how many records were computed and reused.
     """
     from emorec.features import DEFAULT_EXTRACTORS
-    from emorec.pipelines.extract import expand_paths, extract_many
+    from emorec.pipelines.extract import extract_many
     from emorec.store import FeatureStore
 
     if backend not in ("process", "ray"):
@@ -67,12 +80,7 @@ def extract(
     unknown = [n for n in names if n not in EXTRACTORS]
     if unknown:
         _fail(f"unknown extractor(s) {', '.join(unknown)}; known: {', '.join(EXTRACTORS.names())}")
-    files = expand_paths(paths)
-    if not files:
-        _fail("no media files found in " + ", ".join(map(str, paths)))
-    text = _read_transcript(transcript)
-    if text is not None and len(files) != 1:
-        _fail("--transcript needs exactly one input file")
+    files, text = _inputs(paths, transcript)
     params = {"text.asr": {"transcript": text}} if text is not None else None
     report = extract_many(files, FeatureStore(store), names, params, workers=workers, backend=backend, progress=not quiet)
     for f in files:
@@ -114,14 +122,8 @@ def analyze(
     """
     from emorec.errors import EmorecError
     from emorec.pipelines.analyze import analyze as run
-    from emorec.pipelines.extract import expand_paths
 
-    files = expand_paths(paths)
-    if not files:
-        _fail("no media files found in " + ", ".join(map(str, paths)))
-    text = _read_transcript(transcript)
-    if text is not None and len(files) != 1:
-        _fail("--transcript needs exactly one input file")
+    files, text = _inputs(paths, transcript)
     summaries, failures = [], []
     for f in files:
         target = out if len(files) == 1 else out / f.stem
