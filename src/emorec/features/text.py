@@ -29,7 +29,6 @@ MAX_SEGMENT = 20.0
 # --------------------------------------------------------------------------- ASR
 from emorec.features.moonshine import transcribe  # noqa: E402  (re-exported: the recogniser)
 
-
 # --------------------------------------------------------------------------- alignment
 _WORD = re.compile(r"[A-Za-z0-9']+")
 

@@ -22,8 +22,8 @@ from emorec.errors import (
     CorruptMediaError,
     EmptyMediaError,
     MediaNotFoundError,
-    NoUsableStreamError,
     NotMediaError,
+    NoUsableStreamError,
 )
 
 __all__ = ["MediaInfo", "probe", "load_audio", "iter_video_frames", "VIDEO_EXTENSIONS", "AUDIO_EXTENSIONS"]

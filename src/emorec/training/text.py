@@ -17,6 +17,7 @@ import torch
 
 from emorec import metrics
 from emorec.data.text import MELD_CLASSES, load_emobank, load_meld
+from emorec.evaluation.results import git_commit
 
 __all__ = ["TextTrainConfig", "train_text", "frozen_embeddings"]
 
@@ -154,6 +155,7 @@ def train_text(cfg: TextTrainConfig) -> dict:
         "baseline_frozen_probe": baseline,
         "history": history,
         "date": time.strftime("%Y-%m-%d"),
+        "commit": git_commit(),
     }
     if cfg.results:
         Path(cfg.results).parent.mkdir(parents=True, exist_ok=True)

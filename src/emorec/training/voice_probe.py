@@ -10,7 +10,6 @@ so a second run computes nothing.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from emorec import metrics
 from emorec.data.ravdess import EMOBOX_FOLDS, RAVDESS_CLASSES, load_ravdess
+from emorec.evaluation.results import git_commit
 from emorec.models.voice_probe import VoiceProbe, utterance_features
 from emorec.pipelines.extract import extract_clip, extract_many
 from emorec.store import FeatureStore
@@ -40,13 +40,6 @@ def ravdess_features(root: str | Path, store: FeatureStore, workers: int = 2, li
         clip = extract_clip(path, store, EXTRACTORS)  # all reused from the store
         X.append(utterance_features(clip.records["audio.moonshine"]["states"], clip.records["audio.egemaps"]["functionals"][0]))
     return np.stack(X), table.label.to_numpy(), table
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except Exception:
-        return "unknown"
 
 
 def train_voice_probe(root: str | Path, store: str | Path, out: str | Path, results: str | Path | None = None, C: float = 0.1, seed: int = 0, workers: int = 2, limit_actors: tuple[int, ...] | None = None) -> dict:
@@ -78,7 +71,7 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path, resu
         "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
         "folds": folds,
         "date": time.strftime("%Y-%m-%d"),
-        "commit": _commit(),
+        "commit": git_commit(),
     }
     final = VoiceProbe(RAVDESS_CLASSES, C).fit(X, y, seed)
     final.save(out, {k: result[k] for k in ("dataset", "protocol", "metrics", "date", "commit")})
