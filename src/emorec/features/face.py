@@ -262,3 +262,69 @@ class FerExtractor(Extractor):
                 emb[sel] = e.numpy()
                 probs[sel] = torch.softmax(logits, dim=1).numpy()
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(FER_CLASSES), "model": "fer mini-Xception (FER2013)"})
+
+
+@lru_cache(maxsize=1)
+def _face_cnn():
+    import json
+    from importlib import resources
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from emorec.models.face_cnn import FaceCNN
+
+    path = str(resources.files("emorec") / "weights" / "face_cnn.safetensors")
+    with safe_open(path, framework="pt") as fh:
+        info = json.loads(fh.metadata()["info"])
+    model = FaceCNN(len(info["classes"]), info["width"], info["dropout"])
+    model.load_state_dict(load_file(path))
+    return model.eval(), tuple(info["classes"])
+
+
+def face_cnn_available() -> bool:
+    """Whether emorec's trained face CNN weights ship in this installation."""
+    from importlib import resources
+
+    return (resources.files("emorec") / "weights" / "face_cnn.safetensors").is_file()
+
+
+@EXTRACTORS.register("face.cnn")
+class FaceCnnExtractor(Extractor):
+    """Facial-expression embedding and class probabilities from emorec's
+    :class:`~emorec.models.face_cnn.FaceCNN` (trained on FER2013, weights in the
+    package) on the primary face's grey crops, resized to 48×48.
+
+    Record arrays
+    -------------
+    grid : (num_frames, 256) float32, expression embedding (penultimate layer)
+    probs : (num_frames, 7) float32, over the model's classes (FER2013 order)
+    mask : (num_frames,) bool, ``face_present``
+    """
+
+    name = "face.cnn"
+    version = "1"
+    needs = "video"
+    requires = ("face.track",)
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        import cv2
+        import torch
+
+        from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD
+
+        model, classes = _face_cnn()
+        face = deps["face.track"]
+        mask = face["mask"]
+        idx = np.flatnonzero(mask)
+        emb = np.zeros((mask.size, model.embed_dim), np.float32)
+        probs = np.zeros((mask.size, len(classes)), np.float32)
+        with torch.inference_mode():
+            for b in range(0, idx.size, 256):
+                sel = idx[b : b + 256]
+                crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][sel]])
+                x = (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
+                e = model.forward_features(x)
+                emb[sel] = e.numpy()
+                probs[sel] = torch.softmax(model.forward_head(e), dim=1).numpy()
+        return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": "emorec face_cnn (FER2013)"})

