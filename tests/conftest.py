@@ -65,9 +65,9 @@ def damaged(tmp_path_factory, talking_head, ravdess_clip) -> dict[str, Path]:
     out["noaudio"] = noaudio
     sf.write(root / "silence.wav", np.zeros(16000 * 3, np.float32), 16000)
     out["silence"] = root / "silence.wav"
-    # truncated audio: the first half of a real FLAC file's bytes
+    # truncated audio: the first third of a real FLAC file's bytes
     flac = ravdess_clip.read_bytes()
-    (root / "truncated.flac").write_bytes(flac[: len(flac) // 2])
+    (root / "truncated.flac").write_bytes(flac[: len(flac) // 3])
     out["truncated_audio"] = root / "truncated.flac"
     (root / "notes.txt").write_text("not a media file\n")
     out["text"] = root / "notes.txt"

@@ -122,3 +122,14 @@ def test_cli_json_summary(ravdess_clip, session_store, tmp_path):
     summary = json.loads(proc.stdout)
     assert summary["file"] == str(ravdess_clip) and summary["coverage"]["face"] == 0.0
     assert (tmp_path / "report.html").exists()
+
+
+def test_video_with_silent_audio_track(data_dir, session_store):
+    """MEAD's sad.mp4 carries an all-zero audio track shorter than its header says: face-only analysis, both gaps stated."""
+    result = analyze(data_dir / "mead_sad_silent_audio.mp4", None, store=session_store)
+    _check_timeline(result.timeline, result.duration)
+    assert abs(result.duration - 6.28) < 0.05  # the video's length, not the short audio's
+    gaps = " ".join(result.summary["gaps"])
+    assert "silence" in gaps and "truncated" in gaps
+    assert result.timeline.face_present.mean() > 0.5 and not result.timeline.speech_active.any()
+    assert "voice" not in result.summary["models"]

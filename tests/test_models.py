@@ -72,3 +72,15 @@ def test_tiny_voice_probe_training_on_real_clips(tmp_path):
     assert len(result["folds"]) == 3  # one per fold holding one of these actors
     assert result["metrics"]["ua_mean"] > 1.5 / 8
     assert VoiceProbe.load(tmp_path / "w.safetensors").classes == RAVDESS_CLASSES
+
+
+def test_speaker_normalise_uses_each_speakers_own_statistics():
+    from emorec.training.voice_probe import speaker_normalise
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(5, 2, (30, 4)), rng.normal(-3, 0.5, (20, 4))])
+    spk = np.array([1] * 30 + [2] * 20)
+    Z = speaker_normalise(X, spk)
+    for s in (1, 2):
+        np.testing.assert_allclose(Z[spk == s].mean(0), 0, atol=1e-6)
+        np.testing.assert_allclose(Z[spk == s].std(0), 1, atol=1e-3)

@@ -184,6 +184,7 @@ def train_voice_probe(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
     actors: Annotated[Optional[str], typer.Option(help="Comma-separated actor numbers to use (default: all 24).")] = None,
+    speaker_norm: Annotated[bool, typer.Option(help="Z-score features per actor (transductive; CV figures only, no weights written).")] = False,
 ) -> None:
     """Baseline voice classifier (analyze v0): EmoBox actor-independent 6-fold CV, then fit on all actors."""
     from emorec.errors import EmorecError
@@ -191,12 +192,13 @@ def train_voice_probe(
 
     limit = tuple(int(a) for a in actors.split(",")) if actors else None
     try:
-        result = run(data, store, out, results, C=c, seed=seed, workers=workers, limit_actors=limit)
+        result = run(data, store, None if speaker_norm else out, results, C=c, seed=seed, workers=workers, limit_actors=limit, speaker_norm=speaker_norm)
     except EmorecError as exc:
         _fail(str(exc))
     m = result["metrics"]
     typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
-    typer.echo(f"weights: {out}")
+    if not speaker_norm:
+        typer.echo(f"weights: {out}")
 
 
 @train_app.command("face_cnn")

@@ -91,10 +91,11 @@ class ClipInput:
 
     @cached_property
     def duration(self) -> float:
-        """Clip duration in seconds: the decoded audio's length if any, else the header's."""
+        """Clip duration in seconds: the longer of the decoded audio and the video stream (header)."""
+        video = self.info.video_duration if self.info.has_video else 0.0
         if self.info.has_audio:
-            return max(self.audio.size / SAMPLE_RATE, self.info.duration if not self.info.has_video else 0.0)
-        return self.info.duration
+            return max(self.audio.size / SAMPLE_RATE, video)
+        return video or self.info.duration
 
     @cached_property
     def num_frames(self) -> int:

@@ -11,6 +11,7 @@ that names the file and the problem.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -26,7 +27,7 @@ from emorec.errors import (
     NoUsableStreamError,
 )
 
-__all__ = ["MediaInfo", "probe", "load_audio", "iter_video_frames", "VIDEO_EXTENSIONS", "AUDIO_EXTENSIONS"]
+__all__ = ["MediaWarning", "TRUNCATED_FRACTION", "MediaInfo", "probe", "load_audio", "iter_video_frames", "VIDEO_EXTENSIONS", "AUDIO_EXTENSIONS"]
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".aac")
@@ -45,6 +46,14 @@ _MAGIC = (
     (4, b"free"),
     (4, b"wide"),
 )
+
+
+TRUNCATED_FRACTION = 0.6
+"""An audio track decoding to less than this fraction of its declared duration is refused as truncated."""
+
+
+class MediaWarning(UserWarning):
+    """A usable file with a defect worth reporting (e.g. less audio than its header declares)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,8 @@ class MediaInfo:
     width: int | None = None
     height: int | None = None
     audio_sample_rate: int | None = None
+    video_duration: float = 0.0
+    """Duration of the video stream alone, in seconds (0.0 if none or unknown)."""
 
 
 def _looks_like_media(path: Path) -> bool:
@@ -141,6 +152,7 @@ def probe(path: str | Path) -> MediaInfo:
             width=video.codec_context.width if video is not None else None,
             height=video.codec_context.height if video is not None else None,
             audio_sample_rate=audio.codec_context.sample_rate if audio is not None else None,
+            video_duration=(_stream_duration(video) or (container.duration or 0) / av.time_base) if video is not None else 0.0,
         )
 
 
@@ -163,8 +175,9 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     NoUsableStreamError
         The file has no audio stream.
     CorruptMediaError
-        Decoding failed part-way, or far fewer samples decoded than the
-        header declares (a truncated file).
+        Decoding failed part-way, or less than :data:`TRUNCATED_FRACTION` of
+        the declared duration decoded (a truncated file). A smaller shortfall
+        gives a :class:`MediaWarning` instead.
     EmptyMediaError
         No samples could be decoded.
     """
@@ -188,8 +201,13 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     decoded = waveform.size / sample_rate
     if waveform.size == 0:
         raise EmptyMediaError(path, "audio track has zero duration (no samples decoded)")
-    if declared > 0 and decoded < 0.9 * declared and declared - decoded > 0.5:
-        raise CorruptMediaError(path, f"audio is truncated: decoded {decoded:.2f} s of the {declared:.2f} s the header declares")
+    if declared > 0 and declared - decoded > 0.5:
+        message = f"audio is truncated: decoded {decoded:.2f} s of the {declared:.2f} s the header declares"
+        if decoded < TRUNCATED_FRACTION * declared:
+            raise CorruptMediaError(path, message)
+        # Some muxers declare more audio than they store (e.g. MEAD's sad.mp4):
+        # usable, but said, never silent.
+        warnings.warn(f"{path}: {message}", MediaWarning, stacklevel=2)
     return np.clip(waveform, -1.0, 1.0, out=waveform)
 
 

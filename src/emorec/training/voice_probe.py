@@ -42,8 +42,25 @@ def ravdess_features(root: str | Path, store: FeatureStore, workers: int = 2, li
     return np.stack(X), table.label.to_numpy(), table
 
 
-def train_voice_probe(root: str | Path, store: str | Path, out: str | Path, results: str | Path | None = None, C: float = 0.1, seed: int = 0, workers: int = 2, limit_actors: tuple[int, ...] | None = None) -> dict:
+def speaker_normalise(X: np.ndarray, speakers: np.ndarray) -> np.ndarray:
+    """Z-score each speaker's feature rows with that speaker's own mean and std (no labels used).
+
+    Speaker-level feature normalisation is a long-standing SER practice; used at
+    test time it is *transductive* (it needs a batch of the test speaker's
+    unlabelled utterances), and results must say so.
+    """
+    out = np.empty_like(X)
+    for s in np.unique(speakers):
+        rows = speakers == s
+        out[rows] = (X[rows] - X[rows].mean(axis=0)) / (X[rows].std(axis=0) + 1e-6)
+    return out
+
+
+def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | None, results: str | Path | None = None, C: float = 0.1, seed: int = 0, workers: int = 2, limit_actors: tuple[int, ...] | None = None, speaker_norm: bool = False) -> dict:
     """Cross-validate on the EmoBox folds, fit on all actors, save weights (+ evaluation JSON).
+
+    With ``speaker_norm`` every actor's features are z-scored with that actor's
+    own statistics first (:func:`speaker_normalise`; transductive at test time).
 
     Returns
     -------
@@ -51,6 +68,8 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path, resu
     """
     store = FeatureStore(store)
     X, y, table = ravdess_features(root, store, workers, limit_actors)
+    if speaker_norm:
+        X = speaker_normalise(X, table.actor.to_numpy())
     folds = []
     for k, test_actors in enumerate(EMOBOX_FOLDS):
         test = table.actor.isin(test_actors).to_numpy()
@@ -63,9 +82,10 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path, resu
     ua = np.array([f["ua"] for f in folds])
     wa = np.array([f["wa"] for f in folds])
     result = {
-        "model": "voice_probe",
+        "model": "voice_probe" + (" + speaker normalisation" if speaker_norm else ""),
         "dataset": "RAVDESS speech (1440 clips, 24 actors, 8 classes)" if limit_actors is None else f"RAVDESS speech, actors {limit_actors}",
-        "protocol": "EmoBox 6 actor-independent folds (speaker-independent), fit on 5 folds / test on 1",
+        "protocol": "EmoBox 6 actor-independent folds (speaker-independent), fit on 5 folds / test on 1"
+        + ("; features z-scored per actor with that actor's unlabelled clips (transductive for the test actors)" if speaker_norm else ""),
         "seeds": [seed],
         "features": "Moonshine base-en encoder mean+std (832) + eGeMAPSv02 functionals (88), standardised; logistic regression C=%g" % C,
         "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
@@ -73,8 +93,9 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path, resu
         "date": time.strftime("%Y-%m-%d"),
         "commit": git_commit(),
     }
-    final = VoiceProbe(RAVDESS_CLASSES, C).fit(X, y, seed)
-    final.save(out, {k: result[k] for k in ("dataset", "protocol", "metrics", "date", "commit")})
+    if out is not None:
+        final = VoiceProbe(RAVDESS_CLASSES, C).fit(X, y, seed)
+        final.save(out, {k: result[k] for k in ("dataset", "protocol", "metrics", "date", "commit")})
     if results is not None:
         Path(results).parent.mkdir(parents=True, exist_ok=True)
         Path(results).write_text(json.dumps(result, indent=1))
