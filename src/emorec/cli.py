@@ -176,7 +176,7 @@ def results(
 
 @train_app.command("voice_probe")
 def train_voice_probe(
-    data: Annotated[Path, typer.Option(help="RAVDESS speech folder (Actor_XX/*.wav or .flac).")],
+    data: Annotated[Path, typer.Option(help="RAVDESS speech folder (Actor_XX/*.wav or .flac), or EMO-DB folder with --corpus emodb.")],
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
     out: Annotated[Path, typer.Option(help="Where to write the weights (safetensors).")] = Path("voice_probe.safetensors"),
     results: Annotated[Optional[Path], typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
@@ -184,15 +184,16 @@ def train_voice_probe(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
     actors: Annotated[Optional[str], typer.Option(help="Comma-separated actor numbers to use (default: all 24).")] = None,
-    speaker_norm: Annotated[bool, typer.Option(help="Z-score features per actor (transductive; CV figures only, no weights written).")] = False,
+    speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; CV figures only, no weights written).")] = False,
+    corpus: Annotated[str, typer.Option(help="'ravdess' (EmoBox actor folds) or 'emodb' (leave-one-speaker-out).")] = "ravdess",
 ) -> None:
-    """Baseline voice classifier (analyze v0): EmoBox actor-independent 6-fold CV, then fit on all actors."""
+    """Baseline voice classifier (analyze v0): speaker-independent CV (RAVDESS EmoBox folds / EMO-DB LOSO), then fit on all speakers."""
     from emorec.errors import EmorecError
     from emorec.training.voice_probe import train_voice_probe as run
 
     limit = tuple(int(a) for a in actors.split(",")) if actors else None
     try:
-        result = run(data, store, None if speaker_norm else out, results, C=c, seed=seed, workers=workers, limit_actors=limit, speaker_norm=speaker_norm)
+        result = run(data, store, None if speaker_norm else out, results, C=c, seed=seed, workers=workers, limit_actors=limit, speaker_norm=speaker_norm, corpus=corpus)
     except EmorecError as exc:
         _fail(str(exc))
     m = result["metrics"]

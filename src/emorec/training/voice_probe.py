@@ -1,8 +1,10 @@
-"""Train and evaluate the baseline voice probe on RAVDESS speech.
+"""Train and evaluate the baseline voice probe on RAVDESS speech (or EMO-DB).
 
-Protocol: the EmoBox 6 actor-independent folds (test actors per fold listed in
-:data:`emorec.data.ravdess.EMOBOX_FOLDS`); 8 classes; UA and WA per fold, mean
-± std; then one model fitted on all 24 actors is saved as the shipped weights.
+Protocol: RAVDESS — the EmoBox 6 actor-independent folds (test actors per fold
+listed in :data:`emorec.data.ravdess.EMOBOX_FOLDS`), 8 classes; EMO-DB —
+leave-one-speaker-out (10 folds), 7 classes. UA and WA per fold, mean ± std;
+then one model fitted on all speakers is saved (the shipped weights are the
+RAVDESS one).
 Features come from the feature store (``audio.moonshine``, ``audio.egemaps``),
 so a second run computes nothing.
 """
@@ -32,6 +34,10 @@ def ravdess_features(root: str | Path, store: FeatureStore, workers: int = 2, li
     table = load_ravdess(root)
     if limit_actors:
         table = table[table.actor.isin(limit_actors)].reset_index(drop=True)
+    return _features(table, store, workers)
+
+
+def _features(table, store: FeatureStore, workers: int):
     report = extract_many(table.path, store, EXTRACTORS, workers=workers, progress=True)
     if report.failures:
         raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
@@ -56,7 +62,7 @@ def speaker_normalise(X: np.ndarray, speakers: np.ndarray) -> np.ndarray:
     return out
 
 
-def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | None, results: str | Path | None = None, C: float = 0.1, seed: int = 0, workers: int = 2, limit_actors: tuple[int, ...] | None = None, speaker_norm: bool = False) -> dict:
+def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | None, results: str | Path | None = None, C: float = 0.1, seed: int = 0, workers: int = 2, limit_actors: tuple[int, ...] | None = None, speaker_norm: bool = False, corpus: str = "ravdess") -> dict:
     """Cross-validate on the EmoBox folds, fit on all actors, save weights (+ evaluation JSON).
 
     With ``speaker_norm`` every actor's features are z-scored with that actor's
@@ -67,25 +73,39 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | Non
     dict with per-fold and mean ± std UA / WA.
     """
     store = FeatureStore(store)
-    X, y, table = ravdess_features(root, store, workers, limit_actors)
+    if corpus == "ravdess":
+        X, y, table = ravdess_features(root, store, workers, limit_actors)
+        classes, speakers = RAVDESS_CLASSES, table.actor.to_numpy()
+        splits = [(k, list(actors), table.actor.isin(actors).to_numpy()) for k, actors in enumerate(EMOBOX_FOLDS)]
+        dataset = "RAVDESS speech (1440 clips, 24 actors, 8 classes)" if limit_actors is None else f"RAVDESS speech, actors {limit_actors}"
+        protocol = "EmoBox 6 actor-independent folds (speaker-independent), fit on 5 folds / test on 1"
+    elif corpus == "emodb":
+        from emorec.data.emodb import EMODB_CLASSES, EMODB_SPEAKERS, load_emodb
+
+        table = load_emodb(root)
+        X, y, table = _features(table, store, workers)
+        classes, speakers = EMODB_CLASSES, table.speaker.to_numpy()
+        splits = [(k, [spk], (table.speaker == spk).to_numpy()) for k, spk in enumerate(EMODB_SPEAKERS)]
+        dataset = "EMO-DB, this copy cut/padded to 2.0 s (535 clips, 10 speakers, 7 classes)"
+        protocol = "leave-one-speaker-out (10 folds, speaker-independent)"
+    else:
+        raise ValueError(f"unknown corpus {corpus!r} (ravdess or emodb)")
     if speaker_norm:
-        X = speaker_normalise(X, table.actor.to_numpy())
+        X = speaker_normalise(X, speakers)
     folds = []
-    for k, test_actors in enumerate(EMOBOX_FOLDS):
-        test = table.actor.isin(test_actors).to_numpy()
+    for k, test_speakers, test in splits:
         if not test.any() or test.all():
             continue
-        probe = VoiceProbe(RAVDESS_CLASSES, C).fit(X[~test], y[~test], seed)
+        probe = VoiceProbe(classes, C).fit(X[~test], y[~test], seed)
         pred = probe.predict_proba(X[test]).argmax(axis=1)
-        rep = metrics.classification_report(y[test], pred, len(RAVDESS_CLASSES))
-        folds.append({"fold": k, "test_actors": list(test_actors), **rep})
+        rep = metrics.classification_report(y[test], pred, len(classes))
+        folds.append({"fold": k, "test_speakers": test_speakers, **rep})
     ua = np.array([f["ua"] for f in folds])
     wa = np.array([f["wa"] for f in folds])
     result = {
         "model": "voice_probe" + (" + speaker normalisation" if speaker_norm else ""),
-        "dataset": "RAVDESS speech (1440 clips, 24 actors, 8 classes)" if limit_actors is None else f"RAVDESS speech, actors {limit_actors}",
-        "protocol": "EmoBox 6 actor-independent folds (speaker-independent), fit on 5 folds / test on 1"
-        + ("; features z-scored per actor with that actor's unlabelled clips (transductive for the test actors)" if speaker_norm else ""),
+        "dataset": dataset,
+        "protocol": protocol + ("; features z-scored per speaker with that speaker's unlabelled clips (transductive for the test speakers)" if speaker_norm else ""),
         "seeds": [seed],
         "features": "Moonshine base-en encoder mean+std (832) + eGeMAPSv02 functionals (88), standardised; logistic regression C=%g" % C,
         "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
@@ -94,7 +114,7 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | Non
         "commit": git_commit(),
     }
     if out is not None:
-        final = VoiceProbe(RAVDESS_CLASSES, C).fit(X, y, seed)
+        final = VoiceProbe(classes, C).fit(X, y, seed)
         final.save(out, {k: result[k] for k in ("dataset", "protocol", "metrics", "date", "commit")})
     if results is not None:
         Path(results).parent.mkdir(parents=True, exist_ok=True)
