@@ -103,3 +103,33 @@ def test_emodb_leave_one_speaker_out():
     df = load_emodb(SHARED / "emodb_2s")
     assert len(df) == 535 and df.speaker.nunique() == 10
     assert df.groupby("fold").speaker.nunique().eq(1).all()
+
+
+def test_generic_folder_with_labels_csv(tmp_path, data_dir):
+    import shutil
+
+    from emorec.data.folder import load_folder
+
+    shutil.copy(data_dir / "03-01-05-02-01-01-01.flac", tmp_path / "a.flac")
+    shutil.copy(data_dir / "mead_happy_noaudio.mp4", tmp_path / "b.mp4")
+    (tmp_path / "labels.csv").write_text("path,label,speaker\na.flac,angry,s1\nb.mp4,happy,s2\n")
+    df = load_folder(tmp_path, num_folds=2)
+    assert list(df.emotion) == ["angry", "happy"] and list(df.label) == [0, 1]
+    assert df.groupby("speaker").fold.nunique().eq(1).all()
+    (tmp_path / "labels.csv").write_text("path,label\nmissing.wav,sad\n")
+    with pytest.raises(DatasetError, match="do not exist"):
+        load_folder(tmp_path)
+
+
+@needs_shared
+def test_split_files_written_and_speaker_disjoint(tmp_path):
+    import pandas as pd
+
+    from emorec.data.splits import write_split_files
+
+    paths = {p.stem: p for p in write_split_files(SHARED, tmp_path)}
+    assert set(paths) == {"ravdess", "emodb", "fer2013", "ckplus", "emobank", "meld"}
+    rav = pd.read_csv(paths["ravdess"])
+    assert len(rav) == 1440 and rav.groupby("actor").fold.nunique().eq(1).all()
+    ck = pd.read_csv(paths["ckplus"])
+    assert ck.groupby("subject").fold.nunique().eq(1).all()

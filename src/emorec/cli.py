@@ -164,6 +164,18 @@ def analyze(
 
 
 @app.command()
+def splits(
+    data: Annotated[Path, typer.Option(help="Folder holding the corpora (as ../shared/data).")] = Path("../shared/data"),
+    out: Annotated[Path, typer.Option(help="Where to write one CSV per corpus.")] = Path("splits"),
+) -> None:
+    """Write the folds / official splits of every corpus to CSV files (speaker-independent where it applies)."""
+    from emorec.data.splits import write_split_files
+
+    for path in write_split_files(data, out):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
 def results(
     results_dir: Annotated[Path, typer.Option(help="Folder of evaluation/benchmark JSON outputs.")] = Path("results"),
     out: Annotated[Path, typer.Option(help="Markdown page to write.")] = Path("docs/results.md"),
