@@ -133,3 +133,26 @@ def test_video_with_silent_audio_track(data_dir, session_store):
     assert "silence" in gaps and "truncated" in gaps
     assert result.timeline.face_present.mean() > 0.5 and not result.timeline.speech_active.any()
     assert "voice" not in result.summary["models"]
+
+
+def test_video_without_a_face(tmp_path, session_store):
+    """A video of plain frames (no face anywhere): no face readings, the gap is stated, nothing raised."""
+    from fractions import Fraction
+
+    import av
+
+    path = tmp_path / "noface.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 160, 160, "yuv420p"
+        for i in range(50):
+            img = np.full((160, 160, 3), 40 + i, np.uint8)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    result = analyze(path, tmp_path / "out", store=session_store)
+    assert not result.timeline.face_present.any()
+    assert result.timeline["arousal"].isna().all() and result.summary["emotion"] is None
+    assert any("no face" in g for g in result.summary["gaps"])
+    assert (tmp_path / "out" / "report.html").exists()
