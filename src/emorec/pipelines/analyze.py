@@ -9,7 +9,7 @@ Per-modality readings (v0 baselines, to be replaced by trained fusion models):
   ``face_cnn``, see :data:`DEFAULT_FACE_MODEL`) on the primary face's aligned
   grey crop: 7 class probabilities per frame where a face is found.
 - **voice** — :class:`emorec.models.voice_probe.VoiceProbe` (trained by emorec
-  on RAVDESS) on 2 s windows every 0.5 s inside speech segments (Moonshine
+  on RAVDESS) on 2 s windows every 1 s inside speech segments (Moonshine
   encoder mean+std ‖ eGeMAPS functionals); each speech frame takes the
   nearest window's 8 class probabilities.
 - **words** — emorec's ``text_emobank`` model (MiniLM fine-tuned on EmoBank;
@@ -41,7 +41,7 @@ import pandas as pd
 from emorec import __version__
 from emorec.clip import ClipFeatures
 from emorec.emotion_space import EMOTIONS, project_probs, valence_arousal_of
-from emorec.features.base import SAMPLE_RATE
+from emorec.features.base import SAMPLE_RATE, ClipInput
 from emorec.store import FeatureStore
 from emorec.timeseries import span_to_frames
 
@@ -51,7 +51,7 @@ STEP_COST = {"audio.vad": 0.03, "audio.egemaps": 0.07, "audio.moonshine": 0.08, 
 """Rough share of each step in a run's time (measured on talking-head clips), for the progress ETA."""
 
 VOICE_WINDOW = 2.0
-VOICE_HOP = 0.5
+VOICE_HOP = 1.0
 
 
 @dataclass
@@ -269,7 +269,8 @@ def analyze(
         if hook is not None:
             hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
 
-    features = extract_clip(path, store, steps, params, hook=step_hook)
+    clip = ClipInput(path)
+    features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip)
     for name in steps:  # steps reused from the store count as done
         done.setdefault(name, 1.0)
     step_hook("readings", 0.0)
@@ -304,10 +305,7 @@ def analyze(
     voice_mask = np.zeros(t, bool)
     segment_voice: list = []
     if "audio.moonshine" in features.records and "audio.vad" in features.records:
-        from emorec.io.media import load_audio
-
-        audio = load_audio(path, SAMPLE_RATE)
-        voice_probs, voice_mask, segment_voice = _voice_readings(features, audio, probe)
+        voice_probs, voice_mask, segment_voice = _voice_readings(features, clip.audio, probe)
         readings_p.append((project_probs(voice_probs, probe.classes), voice_mask))
         readings_va.append((voice_probs @ valence_arousal_of(probe.classes), voice_mask))
         models["voice"] = "emorec voice_probe (Moonshine base-en encoder + eGeMAPS functionals, logistic regression; trained on RAVDESS, research use only)"

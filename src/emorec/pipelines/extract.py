@@ -73,6 +73,7 @@ def extract_clip(
     params: dict[str, dict] | None = None,
     report: ExtractReport | None = None,
     hook: Callable[[str, float], None] | None = None,
+    clip: ClipInput | None = None,
 ) -> ClipFeatures:
     """Compute (or load from the store) features of one media file.
 
@@ -91,6 +92,8 @@ def extract_clip(
     hook : callable or None
         Progress: called as ``hook(extractor_name, fraction_done)`` when an
         extractor starts (0.0), as it goes (long inputs) and when it ends (1.0).
+    clip : ClipInput or None
+        An already opened input for ``path`` (its decoded audio is then shared with the caller).
 
     Returns
     -------
@@ -105,7 +108,7 @@ def extract_clip(
     ExtractionError
         An extractor failed; everything computed before it is kept in the store.
     """
-    clip = ClipInput(path)
+    clip = clip if clip is not None else ClipInput(path)
     chain = _resolve(extractors, params)
     records: dict[str, Record] = {}
     keys: dict[str, str] = {}
