@@ -15,19 +15,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import OUT, PEAK, concat_to, run_child, write_json
+from common import OUT, concat_to, timed_child, write_json
 
 CLIP = Path(__file__).resolve().parents[1] / "tests" / "data" / "talking_head.mp4"
 
-CODE = """
-import json, time, tempfile
-from emorec.pipelines.analyze import analyze
-t0 = time.perf_counter()
-result = analyze({path!r}, {out!r}, store=tempfile.mkdtemp())
-seconds = time.perf_counter() - t0
-{peak}
-print(json.dumps({{"seconds": seconds, "media_seconds": result.duration, "peak_mib": _peak}}))
-"""
 
 
 def main() -> None:
@@ -39,7 +30,7 @@ def main() -> None:
     rows = []
     print(f"{'input':28s} {'media s':>8s} {'proc s':>8s} {'RTF':>7s} {'peak MiB':>9s}")
     for label, path, out in (("talking_head (6 s)", CLIP, OUT / "analyze_short"), (f"talking_head ×{args.minutes:g} min", long_clip, OUT / "analyze_long")):
-        r = run_child(CODE.format(path=str(path), out=str(out), peak=PEAK))
+        r = timed_child("from emorec.pipelines.analyze import analyze", f"analyze({str(path)!r}, {str(out)!r}, store=tempfile.mkdtemp())")
         r.update(input=label, real_time_factor=r["seconds"] / r["media_seconds"])
         rows.append(r)
         print(f"{label:28s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['peak_mib']:9.0f}", flush=True)

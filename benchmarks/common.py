@@ -41,6 +41,19 @@ def concat_to(src: Path, dst: Path, seconds: float) -> Path:
 PEAK = "import resource; _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
 
 
+def timed_child(setup: str, call: str) -> dict:
+    """Time ``call`` (an expression whose value has ``.duration``) after ``setup`` in a fresh process.
+
+    Returns ``{"seconds", "media_seconds", "peak_mib"}`` — the child's own peak resident memory.
+    """
+    code = "\n".join([
+        "import json, time, tempfile", setup, "t0 = time.perf_counter()", f"result = {call}",
+        "seconds = time.perf_counter() - t0", PEAK,
+        'print(json.dumps({"seconds": seconds, "media_seconds": result.duration, "peak_mib": _peak}))',
+    ])
+    return run_child(code)
+
+
 def run_child(code: str) -> dict:
     """Run Python ``code`` in a fresh process; its last stdout line is a JSON dict.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import OUT, PEAK, concat_to, run_child, write_json
+from common import OUT, concat_to, timed_child, write_json
 
 CLIP = Path(__file__).resolve().parents[1] / "tests" / "data" / "talking_head.mp4"
 GROUPS = {
@@ -24,16 +24,6 @@ GROUPS = {
     "text": ("audio.vad", "text.asr", "text.minilm"),
 }
 
-CODE = """
-import json, time, tempfile
-from emorec.pipelines.extract import extract_clip
-from emorec.store import FeatureStore
-t0 = time.perf_counter()
-feats = extract_clip({path!r}, FeatureStore(tempfile.mkdtemp()), {names!r})
-seconds = time.perf_counter() - t0
-{peak}
-print(json.dumps({{"seconds": seconds, "media_seconds": feats.duration, "peak_mib": _peak}}))
-"""
 
 
 def main() -> None:
@@ -46,7 +36,10 @@ def main() -> None:
     print(f"{'input':28s} {'modality':8s} {'media s':>8s} {'proc s':>8s} {'RTF':>7s} {'peak MiB':>9s}")
     for label, path in (("talking_head (6 s)", CLIP), (f"talking_head ×{args.minutes:g} min", long_clip)):
         for modality, names in GROUPS.items():
-            r = run_child(CODE.format(path=str(path), names=names, peak=PEAK))
+            r = timed_child(
+                "from emorec.pipelines.extract import extract_clip\nfrom emorec.store import FeatureStore",
+                f"extract_clip({str(path)!r}, FeatureStore(tempfile.mkdtemp()), {names!r})",
+            )
             r.update(input=f"{label} [{modality}]", modality=modality, real_time_factor=r["seconds"] / r["media_seconds"])
             rows.append(r)
             print(f"{label:28s} {modality:8s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['peak_mib']:9.0f}", flush=True)

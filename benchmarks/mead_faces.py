@@ -17,7 +17,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 
 from emorec import metrics
 from emorec.evaluation.results import git_commit
