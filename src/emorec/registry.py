@@ -46,6 +46,12 @@ class Registry(Generic[T]):
             raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self._factories))}") from None
         return factory(**kwargs)
 
+    def get(self, name: str) -> Callable[..., T]:
+        """The factory registered as ``name`` (e.g. a class, to read its attributes); ``KeyError`` if unknown."""
+        if name not in self._factories:
+            raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self._factories))}")
+        return self._factories[name]
+
     def names(self) -> list[str]:
         return sorted(self._factories)
 

@@ -55,9 +55,7 @@ def _resolve(names: Sequence[str], params: dict[str, dict] | None) -> list[Extra
     def visit(name: str):
         if name in ordered:
             return
-        if name not in EXTRACTORS:
-            raise KeyError(f"unknown extractor {name!r}; known: {', '.join(EXTRACTORS.names())}")
-        for dep in EXTRACTORS._factories[name].requires:
+        for dep in EXTRACTORS.get(name).requires:
             visit(dep)
         ordered.append(name)
 
