@@ -97,6 +97,8 @@ class FeatureStore:
         """All entry cards."""
         out = []
         for card in sorted((self.root / "objects").glob("*/*.json")):
+            if card.name.startswith(".tmp-"):  # a write in progress, or left by a killed run
+                continue
             try:
                 out.append(json.loads(card.read_text()))
             except (OSError, json.JSONDecodeError):
