@@ -37,7 +37,8 @@ def test_tiny_text_training(tmp_path):
                           trainable_layers=1, out=str(tmp_path / "w.safetensors"), results=str(tmp_path / "r.json"))
     result = train_text(cfg)
     hist = result["history"]
-    assert hist[1]["train_loss"] < hist[0]["train_loss"]
+    assert len(hist) == 2 and hist[1]["train/loss"] < hist[0]["train/loss"]
+    assert (tmp_path / "run" / "last.ckpt").exists()
     with safe_open(str(tmp_path / "w.safetensors"), framework="pt") as fh:
         keys = list(fh.keys())
     assert any(k.startswith("head.") for k in keys) and any("layer.5" in k for k in keys)

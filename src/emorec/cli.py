@@ -227,13 +227,15 @@ def train_face_cnn(
     lr: Annotated[float, typer.Option()] = 2e-3,
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[Optional[int], typer.Option(help="Train on this many images only (smoke runs).")] = None,
+    accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
+    devices: Annotated[int, typer.Option(min=1, help="Devices (>1 = data-parallel).")] = 1,
 ) -> None:
     """Face expression CNN on FER2013 (train / PublicTest / PrivateTest), with the fer mini-Xception scored in the same run."""
     from emorec.training.face import FaceTrainConfig, train_face
 
     cfg = FaceTrainConfig(
         data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, batch_size=batch_size,
-        lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None,
+        lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None, accelerator=accelerator, devices=devices,
     )
     r = train_face(cfg)
     typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "
@@ -251,6 +253,8 @@ def train_text_model(
     trainable_layers: Annotated[int, typer.Option(min=0, max=6)] = 2,
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[Optional[int], typer.Option(help="Train on this many items only (smoke runs).")] = None,
+    accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
+    devices: Annotated[int, typer.Option(min=1, help="Devices (>1 = data-parallel).")] = 1,
 ) -> None:
     """Text emotion model: MiniLM (top layers fine-tuned) + head, with the frozen-embedding probe in the same run."""
     from emorec.training.text import TextTrainConfig, train_text
@@ -258,7 +262,8 @@ def train_text_model(
     if corpus not in ("emobank", "meld"):
         _fail(f"unknown corpus {corpus!r} (emobank or meld)")
     r = train_text(TextTrainConfig(corpus=corpus, data=str(data), run_dir=str(run_dir), out=str(out), results=str(results) if results else None,
-                                   epochs=epochs, trainable_layers=trainable_layers, seed=seed, limit=limit))
+                                   epochs=epochs, trainable_layers=trainable_layers, seed=seed, limit=limit,
+                                   accelerator=accelerator, devices=devices))
     typer.echo(json.dumps({"test": r["metrics"], "frozen_probe": r["baseline_frozen_probe"]}, indent=1))
 
 

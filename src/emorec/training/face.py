@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ import torch
 from emorec import metrics
 from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_fer2013, read_images
 from emorec.evaluation.results import git_commit
+from emorec.training.harness import TrainConfig, fit
 
 __all__ = ["FaceTrainConfig", "train_face", "evaluate_face_weights"]
 
@@ -31,26 +32,18 @@ from emorec.models.face_cnn import INPUT_STD as STD  # noqa: E402
 
 
 @dataclass
-class FaceTrainConfig:
-    """Settings of one face-model training run (saved as ``config.json`` next to its outputs)."""
+class FaceTrainConfig(TrainConfig):
+    """Settings of one face-model run (common fields: :class:`~emorec.training.harness.TrainConfig`)."""
 
     data: str = "../shared/data/fer2013"
     ckplus: str | None = "../shared/data/ckplus48"
     run_dir: str = "runs/face_cnn"
     width: int = 32
     dropout: float = 0.3
-    epochs: int = 30
-    batch_size: int = 64
     lr: float = 2e-3
-    weight_decay: float = 1e-4
     label_smoothing: float = 0.1
-    patience: int = 8
-    seed: int = 0
-    limit: int | None = None
-    """Use only this many training images (tiny CI runs)."""
     out: str = "src/emorec/weights/face_cnn.safetensors"
     results: str | None = "results/face_cnn_fer2013.json"
-    extra: dict = field(default_factory=dict)
 
 
 class _Faces(torch.utils.data.Dataset):
@@ -133,36 +126,21 @@ def _ckplus_scores(model, root: str) -> dict:
 
 def train_face(cfg: FaceTrainConfig) -> dict:
     """Train, resume if ``run_dir/last.ckpt`` exists, export safetensors, evaluate; returns the result dict."""
-    import lightning as L
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from safetensors.torch import save_file
 
     from emorec.models.face_cnn import FaceCNN
     from emorec.tasks import ClassificationTask
     from emorec.training.module import EmotionModule
 
-    L.seed_everything(cfg.seed, workers=True)
-    run = Path(cfg.run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    torch.manual_seed(cfg.seed)
     data = _arrays(cfg)
     loaders = {
         s: torch.utils.data.DataLoader(_Faces(*data[s], augment=s == "train"), batch_size=cfg.batch_size, shuffle=s == "train", num_workers=0)
         for s in ("train", "val")
     }
     task = ClassificationTask(FER_CLASSES, cfg.label_smoothing)
-    model = FaceCNN(7, cfg.width, cfg.dropout)
-    module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs)
-    best = ModelCheckpoint(dirpath=run, filename="best", monitor="val/ua", mode="max", save_last=True)
-    trainer = L.Trainer(
-        max_epochs=cfg.epochs, accelerator="auto", devices=1, default_root_dir=run, logger=L.pytorch.loggers.CSVLogger(run, name="logs"),
-        callbacks=[best, EarlyStopping(monitor="val/ua", mode="max", patience=cfg.patience)], enable_progress_bar=True, deterministic=False,
-    )
-    resume = run / "last.ckpt"
-    trainer.fit(module, loaders["train"], loaders["val"], ckpt_path=str(resume) if resume.exists() else None)
-    if best.best_model_path:
-        state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)["state_dict"]  # emorec's own checkpoint
-        module.load_state_dict(state)
+    module = EmotionModule(FaceCNN(7, cfg.width, cfg.dropout), task, cfg.lr, cfg.weight_decay, cfg.epochs)
+    trainer = fit(module, loaders["train"], loaders["val"], cfg, monitor="val/ua")
     model = module.model.eval()
     info = {"classes": list(FER_CLASSES), "width": cfg.width, "dropout": cfg.dropout, "input": "48x48 grey, (x/255-0.5)/0.25"}
     Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)

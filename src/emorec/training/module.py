@@ -19,13 +19,17 @@ class EmotionModule(L.LightningModule):
     task : ClassificationTask
     lr, weight_decay : float
         AdamW settings; the learning rate follows a cosine schedule over ``max_epochs``.
+        Only parameters with ``requires_grad`` are optimised (frozen encoders stay frozen).
     max_epochs : int
+    head_lr : float or None
+        A separate learning rate for ``model.head`` (fine-tuning a pretrained body
+        slowly under a fresh head); None = one rate for all.
     """
 
-    def __init__(self, model: torch.nn.Module, task, lr: float = 1e-3, weight_decay: float = 1e-4, max_epochs: int = 30):
+    def __init__(self, model: torch.nn.Module, task, lr: float = 1e-3, weight_decay: float = 1e-4, max_epochs: int = 30, head_lr: float | None = None):
         super().__init__()
         self.model, self.task = model, task
-        self.lr, self.weight_decay, self.max_epochs = lr, weight_decay, max_epochs
+        self.lr, self.weight_decay, self.max_epochs, self.head_lr = lr, weight_decay, max_epochs, head_lr
         self._val: list[tuple[np.ndarray, np.ndarray]] = []
 
     def forward(self, x):
@@ -53,6 +57,12 @@ class EmotionModule(L.LightningModule):
             self.log(f"val/{k}", v, prog_bar=k in ("ua", "wa"))
 
     def configure_optimizers(self):
-        opt = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        if self.head_lr is None:
+            groups = [{"params": [p for _, p in trainable], "lr": self.lr}]
+        else:
+            groups = [{"params": [p for n, p in trainable if not n.startswith("head.")], "lr": self.lr},
+                      {"params": [p for n, p in trainable if n.startswith("head.")], "lr": self.head_lr}]
+        opt = torch.optim.AdamW(groups, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.max_epochs))
         return {"optimizer": opt, "lr_scheduler": sched}

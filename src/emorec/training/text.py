@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from emorec import metrics
 from emorec.data.text import MELD_CLASSES, load_emobank, load_meld
 from emorec.evaluation.results import git_commit
+from emorec.training.harness import TrainConfig, fit, read_history
 
 __all__ = ["TextTrainConfig", "train_text", "frozen_embeddings"]
 
 
 @dataclass
-class TextTrainConfig:
-    """Settings of one text-model training run."""
+class TextTrainConfig(TrainConfig):
+    """Settings of one text-model run (common fields: :class:`~emorec.training.harness.TrainConfig`)."""
 
     corpus: str = "emobank"  # or "meld"
     data: str = "../shared/data/emobank"
@@ -34,11 +34,30 @@ class TextTrainConfig:
     batch_size: int = 32
     lr: float = 5e-5
     head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    patience: int = 3
     max_length: int = 64
-    seed: int = 0
-    limit: int | None = None
     out: str = "src/emorec/weights/text_emobank.safetensors"
     results: str | None = "results/text_emobank.json"
+
+
+class _Texts(torch.utils.data.Dataset):
+    def __init__(self, texts: list[str], targets: np.ndarray):
+        self.texts, self.targets = texts, targets
+
+    def __len__(self):
+        return len(self.texts)
+
+    def __getitem__(self, i):
+        return self.texts[i], self.targets[i]
+
+
+def _collate(model, max_length: int, regression: bool):
+    def collate(items):
+        texts, y = zip(*items)
+        return model.encode(list(texts), max_length), torch.tensor(np.stack(y), dtype=torch.float32 if regression else torch.long)
+
+    return collate
 
 
 def _splits(cfg: TextTrainConfig):
@@ -70,26 +89,17 @@ def frozen_embeddings(texts: list[str], batch_size: int = 128, max_length: int =
     return np.concatenate([model.forward_features(model.encode(texts[i : i + batch_size], max_length)).numpy() for i in range(0, len(texts), batch_size)])
 
 
-def _score(cfg, task, pred, y) -> dict:
-    if cfg.corpus == "emobank":
-        return task.scores(pred, y)
-    p = pred.argmax(1)
-    return {"wa": metrics.wa(y, p), "ua": metrics.ua(y, p, 7), "f1_weighted": metrics.f1_weighted(y, p, 7), "f1_macro": metrics.f1_macro(y, p, 7)}
-
-
 def train_text(cfg: TextTrainConfig) -> dict:
-    """Fine-tune, keep the best dev epoch, export the trainable weights, score test; plus the frozen probe baseline."""
+    """Fine-tune through :func:`~emorec.training.harness.fit`, keep the best dev epoch, export the trainable weights,
+    score test; plus the frozen-probe baseline in the same run."""
     from safetensors.torch import save_file
     from sklearn.linear_model import LogisticRegression, Ridge
 
     from emorec.models.text_emotion import TextEmotionModel
     from emorec.tasks import ClassificationTask, RegressionTask
+    from emorec.training.module import EmotionModule
 
     torch.manual_seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    run = Path(cfg.run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
     data = _splits(cfg)
     regression = cfg.corpus == "emobank"
     task = RegressionTask(("valence", "arousal", "dominance")) if regression else ClassificationTask(MELD_CLASSES)
@@ -102,44 +112,20 @@ def train_text(cfg: TextTrainConfig) -> dict:
         baseline = task.scores(probe.predict(emb["test"]), data["test"][1])
     else:
         probe = LogisticRegression(C=1.0, max_iter=3000).fit(emb["train"], data["train"][1])
-        baseline = _score(cfg, task, probe.predict_proba(emb["test"]), data["test"][1])
+        baseline = task.scores(probe.predict_proba(emb["test"]), data["test"][1])
 
     model = TextEmotionModel(num_out, cfg.trainable_layers)
-    head = list(model.head.parameters())
-    body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
-    opt = torch.optim.AdamW([{"params": body, "lr": cfg.lr}, {"params": head, "lr": cfg.head_lr}], weight_decay=0.01)
-    texts, y = data["train"]
-    steps = cfg.epochs * int(np.ceil(len(texts) / cfg.batch_size))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[cfg.lr, cfg.head_lr], total_steps=max(steps, 1), pct_start=0.1)
-    target = torch.tensor(y, dtype=torch.float32 if regression else torch.long)
+    collate = _collate(model, cfg.max_length, regression)
+    loaders = {s: torch.utils.data.DataLoader(_Texts(*data[s]), batch_size=cfg.batch_size if s == "train" else 128, shuffle=s == "train", collate_fn=collate)
+               for s in ("train", "dev")}
+    module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs, head_lr=cfg.head_lr)
+    trainer = fit(module, loaders["train"], loaders["dev"], cfg, monitor="val/pearson_valence" if regression else "val/f1_weighted")
+    model = module.model.eval()
 
-    def predict(texts_: list[str]) -> np.ndarray:
-        model.eval()
-        with torch.inference_mode():
-            return np.concatenate([model(model.encode(texts_[i : i + 128], cfg.max_length)).numpy() for i in range(0, len(texts_), 128)])
-
-    key = "pearson_valence" if regression else "f1_weighted"
-    best, best_state, history = -np.inf, None, []
-    for epoch in range(cfg.epochs):
-        model.train()
-        order = np.random.permutation(len(texts))
-        losses = []
-        t0 = time.time()
-        for b in range(0, len(order), cfg.batch_size):
-            idx = order[b : b + cfg.batch_size]
-            loss = task.loss(model(model.encode([texts[i] for i in idx], cfg.max_length)), target[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-        dev = _score(cfg, task, predict(data["dev"][0]), data["dev"][1])
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "seconds": time.time() - t0, **{f"dev_{k}": v for k, v in dev.items()}})
-        print(json.dumps(history[-1]), flush=True)
-        if dev[key] > best:
-            best, best_state = dev[key], {k: v.clone() for k, v in model.trainable_state_dict().items()}
-    model.load_state_dict(best_state, strict=False)
-    test = _score(cfg, task, predict(data["test"][0]), data["test"][1])
+    with torch.inference_mode():
+        texts = data["test"][0]
+        pred = np.concatenate([model(model.encode(texts[i : i + 128], cfg.max_length)).numpy() for i in range(0, len(texts), 128)])
+    test = task.scores(pred, data["test"][1])
     Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
     info = {"corpus": cfg.corpus, "outputs": list(task.names) if regression else list(MELD_CLASSES), "trainable_layers": cfg.trainable_layers, "target": "V/A/D - 3 (1-5 scale)" if regression else "class"}
     save_file({k: v.contiguous().half() for k, v in model.trainable_state_dict().items()}, cfg.out, metadata={"info": json.dumps(info)})
@@ -150,10 +136,10 @@ def train_text(cfg: TextTrainConfig) -> dict:
         "dataset": "EmoBank (10,061 sentences with text)" if regression else "MELD transcripts (13,708 utterances), single utterance",
         "protocol": "official split: train / select on dev / test" + (f"; trained on {cfg.limit} items only" if cfg.limit else ""),
         "seeds": [cfg.seed],
-        "features": f"all-MiniLM-L6-v2, top {cfg.trainable_layers} layers fine-tuned + linear head, {cfg.epochs} epochs",
+        "features": f"all-MiniLM-L6-v2, top {cfg.trainable_layers} layers fine-tuned + linear head, {trainer.current_epoch} epochs (best on dev kept)",
         "metrics": test,
         "baseline_frozen_probe": baseline,
-        "history": history,
+        "history": read_history(trainer),
         "date": time.strftime("%Y-%m-%d"),
         "commit": git_commit(),
     }
