@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["model_dir", "encoder_session", "encode", "transcribe", "ENCODER_DIM"]
+__all__ = ["model_dir", "cache_dir", "encoder_session", "encode", "transcribe", "ENCODER_DIM"]
 
 ENCODER_DIM = 416
 _NUM_LAYERS = 8
@@ -52,11 +52,41 @@ def encoder_session():
     return ort.InferenceSession(str(model_dir() / "encoder_model.ort"), _options(False), providers=["CPUExecutionProvider"])
 
 
+def cache_dir() -> Path:
+    """Where emorec keeps files it derives from installed packages (``EMOREC_CACHE``, default ``~/.cache/emorec``)."""
+    return Path(os.environ.get("EMOREC_CACHE", Path.home() / ".cache" / "emorec"))
+
+
 @lru_cache(maxsize=1)
 def _decoder():
+    """The merged decoder, read back from ``.ort`` into ONNX so that its int8 weights are
+    dequantized once at load instead of at every token (:mod:`emorec.features.ort_format`:
+    ≈ 5× faster per token, same tokens). The folded float32 graph is cached on disk
+    (≈ 170 MB) under :func:`cache_dir`, keyed by the source file and onnxruntime version;
+    without a writable cache it is rebuilt in memory (≈ 4 s)."""
+    import hashlib
+
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(model_dir() / "decoder_model_merged.ort"), _options(True), providers=["CPUExecutionProvider"])
+    from emorec.features.ort_format import ort_to_onnx
+
+    source = model_dir() / "decoder_model_merged.ort"
+    stat = source.stat()
+    tag = hashlib.sha256(f"{stat.st_size}-{stat.st_mtime_ns}-{ort.__version__}".encode()).hexdigest()[:16]
+    cached = cache_dir() / f"moonshine-base-decoder-{tag}.onnx"
+    if cached.exists():
+        session = ort.InferenceSession(str(cached), _options(True), providers=["CPUExecutionProvider"])
+    else:
+        options = _options(True)
+        tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            options.optimized_model_filepath = str(tmp)
+        except OSError:
+            tmp = None
+        session = ort.InferenceSession(ort_to_onnx(source).SerializeToString(), options, providers=["CPUExecutionProvider"])
+        if tmp is not None and tmp.exists():
+            os.replace(tmp, cached)
     return session, [o.name for o in session.get_outputs()]
 
 

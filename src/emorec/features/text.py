@@ -133,7 +133,7 @@ class AsrExtractor(Extractor):
     """
 
     name = "text.asr"
-    version = "2"
+    version = "3"
     needs = "audio"
     requires = ("audio.vad",)
 
