@@ -162,3 +162,21 @@ def test_user_transcript_is_force_aligned(ravdess_clip):
     vad = feats.records["audio.vad"]["segments"]
     assert feats.words[0].start >= vad[0, 0] - 0.15 and feats.words[-1].end <= vad[-1, 1] + 0.15
     assert feats.records["text.asr"].meta["asr"] == "user transcript"
+
+
+def test_face_tracking_between_detections_matches_detecting_every_frame(data_dir):
+    """face.track runs the detector every 3rd frame and follows the face with the mesh in between:
+    same frames with a face, boxes within a few % of the frame, same expression readings."""
+    from emorec.features.base import ClipInput
+    from emorec.features.face import FaceExtractor, FerExtractor
+
+    clip = ClipInput(data_dir / "mead_M030_sad.mp4")
+    every = FaceExtractor(detect_every=1).compute(clip, {})
+    tracked = FaceExtractor(detect_every=3).compute(clip, {})
+    assert every["detected"].all() and tracked["detected"].sum() < every["detected"].sum() / 2
+    assert (every["mask"] == tracked["mask"]).all() and tracked["mask"].sum() > 0.9 * clip.num_frames
+    m = tracked["mask"]
+    assert np.abs(every["box"][m] - tracked["box"][m]).max() < 0.05
+    p_every = FerExtractor().compute(clip, {"face.track": every})["probs"][m]
+    p_tracked = FerExtractor().compute(clip, {"face.track": tracked})["probs"][m]
+    assert (p_every.argmax(1) == p_tracked.argmax(1)).mean() > 0.9

@@ -116,10 +116,40 @@ def align_face(image: np.ndarray, landmarks: np.ndarray | None, box: np.ndarray,
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _mesh_points(mesh, frame: np.ndarray, box: np.ndarray) -> np.ndarray | None:
+    """Face-mesh landmarks ``(468, 2)`` in frame pixels, from a square region around ``box``; None if none found.
+
+    The region keeps the mesh on the primary face even when several are in view.
+    """
+    h, w = frame.shape[:2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = 0.9 * max(box[2] - box[0], box[3] - box[1])
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+    if x1 - x0 <= 16 or y1 - y0 <= 16:
+        return None
+    region = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    if _MESH_STATE["warm"]:
+        res = mesh.process(region)
+    else:  # its first landmark projection prints one more native warning
+        with _quiet_native_stderr():
+            res = mesh.process(region)
+        _MESH_STATE["warm"] = bool(res.multi_face_landmarks)
+    if not res.multi_face_landmarks:
+        return None
+    lm = res.multi_face_landmarks[0].landmark
+    return np.array([[p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0] for p in lm[:NUM_LANDMARKS]], np.float32)
+
+
 @EXTRACTORS.register("face.track")
 class FaceExtractor(Extractor):
-    """Face detection (BlazeFace) + face mesh (468 landmarks) on each 0.1 s grid
-    frame, one primary face track, and eye-aligned crops.
+    """Face detection (BlazeFace, full range) + face mesh (468 landmarks) on the
+    0.1 s grid frames, one primary face track, and eye-aligned crops.
+
+    The detector runs every ``detect_every`` frames; in between, the mesh (which
+    finds the face inside a region around the previous box itself) follows the
+    primary face and moves its box with the landmarks. Where the mesh loses the
+    face, the detector runs again on that frame.
 
     Parameters
     ----------
@@ -129,26 +159,30 @@ class FaceExtractor(Extractor):
         Side of the grey crops for expression networks, in pixels.
     rgb_size : int
         Side of the RGB crops (patent 004 uses 112), in pixels; 0 stores none.
+    detect_every : int
+        Grid frames between full-frame detections (1 = every frame; 3 = every 0.3 s).
 
     Record arrays
     -------------
     box : (num_frames, 4) float32, ``x0, y0, x1, y1`` as fractions of the frame size
-    score : (num_frames,) float32, detector confidence
-    num_faces : (num_frames,) int16, faces detected in the frame
+    score : (num_frames,) float32, detector confidence (of the last detection on tracked frames)
+    num_faces : (num_frames,) int16, faces detected (at the last detection)
     landmarks : (num_frames, 468, 2) float16, fractions of the frame size (NaN if the mesh failed)
     crops_grey : (num_frames, grey_size, grey_size) uint8
     crops_rgb : (num_frames, rgb_size, rgb_size, 3) uint8 (only if ``rgb_size``)
     mask : (num_frames,) bool, ``face_present``
+    detected : (num_frames,) bool, the detector ran on this frame (else the face was tracked)
     """
 
     name = "face.track"
-    version = "1"
+    version = "2"
     needs = "video"
 
-    def __init__(self, max_side: int = 640, grey_size: int = 64, rgb_size: int = 0):
+    def __init__(self, max_side: int = 640, grey_size: int = 64, rgb_size: int = 0, detect_every: int = 3):
         self.max_side = max_side
         self.grey_size = grey_size
         self.rgb_size = rgb_size
+        self.detect_every = detect_every
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         import cv2
@@ -162,51 +196,52 @@ class FaceExtractor(Extractor):
         grey = np.zeros((t, self.grey_size, self.grey_size), np.uint8)
         rgb = np.zeros((t, self.rgb_size, self.rgb_size, 3), np.uint8) if self.rgb_size else None
         mask = np.zeros(t, bool)
-        previous = None
+        detected = np.zeros(t, bool)
+        previous = None  # primary box (pixels) in the last frame with a face
+        offset = None  # box corners relative to the landmark centroid, from the last detection
+        last_detection = -(10**9)
         for k, frame in iter_video_frames(clip.path, clip.rate, self.max_side, num_frames=t):
             if k % 20 == 0:
                 clip.progress(k / t)
             h, w = frame.shape[:2]
-            result = detector.process(frame)
-            if not result.detections:
-                continue
-            boxes, scores = [], []
-            for det in result.detections:
-                rb = det.location_data.relative_bounding_box
-                boxes.append([rb.xmin * w, rb.ymin * h, (rb.xmin + rb.width) * w, (rb.ymin + rb.height) * h])
-                scores.append(det.score[0])
-            boxes = np.asarray(boxes, np.float32)
-            i = _choose(boxes, previous)
-            previous = boxes[i]
-            num_faces[k], score[k], mask[k] = len(boxes), scores[i], True
-            box[k] = boxes[i] / np.array([w, h, w, h], np.float32)
-            # Face mesh on a square region around the chosen face, so that it
-            # describes the primary face even when several are in view.
-            cx, cy = (boxes[i, 0] + boxes[i, 2]) / 2, (boxes[i, 1] + boxes[i, 3]) / 2
-            half = 0.9 * max(boxes[i, 2] - boxes[i, 0], boxes[i, 3] - boxes[i, 1])
-            x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
-            x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
-            pts = None
-            if x1 - x0 > 16 and y1 - y0 > 16:
-                region = np.ascontiguousarray(frame[y0:y1, x0:x1])
-                if _MESH_STATE["warm"]:
-                    res = mesh.process(region)
-                else:  # its first landmark projection prints one more native warning
-                    with _quiet_native_stderr():
-                        res = mesh.process(region)
-                    _MESH_STATE["warm"] = bool(res.multi_face_landmarks)
-                if res.multi_face_landmarks:
-                    lm = res.multi_face_landmarks[0].landmark
-                    pts = np.array([[p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0] for p in lm[:NUM_LANDMARKS]], np.float32)
-                    landmarks[k] = pts / np.array([w, h], np.float32)
-            big = align_face(frame, pts, boxes[i], max(self.rgb_size, self.grey_size))
+            pts = chosen = None
+            if previous is not None and offset is not None and k - last_detection < self.detect_every:
+                pts = _mesh_points(mesh, frame, previous)  # track: no detector on this frame
+                if pts is not None:
+                    chosen = pts.mean(axis=0).repeat(2) + offset
+                    num_faces[k], score[k] = num_faces[k - 1], score[k - 1]
+            if chosen is None:
+                result = detector.process(frame)
+                detected[k] = True
+                last_detection = k
+                if not result.detections:
+                    previous = offset = None
+                    continue
+                boxes, scores = [], []
+                for det in result.detections:
+                    rb = det.location_data.relative_bounding_box
+                    boxes.append([rb.xmin * w, rb.ymin * h, (rb.xmin + rb.width) * w, (rb.ymin + rb.height) * h])
+                    scores.append(det.score[0])
+                boxes = np.asarray(boxes, np.float32)
+                i = _choose(boxes, previous)
+                chosen = boxes[i]
+                num_faces[k], score[k] = len(boxes), scores[i]
+                pts = _mesh_points(mesh, frame, chosen)
+                offset = None if pts is None else chosen - pts.mean(axis=0).repeat(2)
+            previous = chosen
+            mask[k] = True
+            box[k] = chosen / np.array([w, h, w, h], np.float32)
+            if pts is not None:
+                landmarks[k] = pts / np.array([w, h], np.float32)
+            big = align_face(frame, pts, chosen, max(self.rgb_size, self.grey_size))
             if rgb is not None:
                 rgb[k] = cv2.resize(big, (self.rgb_size, self.rgb_size), interpolation=cv2.INTER_AREA)
             grey[k] = cv2.resize(cv2.cvtColor(big, cv2.COLOR_RGB2GRAY), (self.grey_size, self.grey_size), interpolation=cv2.INTER_AREA)
-        arrays = {"box": box, "score": score, "num_faces": num_faces, "landmarks": landmarks, "crops_grey": grey, "mask": mask}
+        arrays = {"box": box, "score": score, "num_faces": num_faces, "landmarks": landmarks, "crops_grey": grey, "mask": mask, "detected": detected}
         if rgb is not None:
             arrays["crops_rgb"] = rgb
-        return Record(arrays, {"detector": "mediapipe.face_detection(model_selection=1)", "landmarker": "mediapipe.face_mesh", "frames_with_face": int(mask.sum())})
+        return Record(arrays, {"detector": "mediapipe.face_detection(model_selection=1)", "landmarker": "mediapipe.face_mesh",
+                               "frames_with_face": int(mask.sum()), "frames_detected": int(detected.sum())})
 
 
 @lru_cache(maxsize=1)
