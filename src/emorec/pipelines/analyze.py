@@ -47,7 +47,7 @@ from emorec.timeseries import span_to_frames
 
 __all__ = ["analyze", "Analysis", "face_model"]
 
-STEP_COST = {"audio.vad": 0.03, "audio.egemaps": 0.07, "audio.moonshine": 0.08, "face.track": 0.45, "face.cnn": 0.02, "face.fer": 0.02, "text.asr": 0.25, "readings": 0.10}
+STEP_COST = {"audio.vad": 0.05, "audio.egemaps": 0.10, "audio.moonshine": 0.05, "face.track": 0.36, "face.cnn": 0.09, "face.fer": 0.09, "text.asr": 0.25, "readings": 0.07}
 """Rough share of each step in a run's time (measured on talking-head clips), for the progress ETA."""
 
 VOICE_WINDOW = 2.0
