@@ -249,8 +249,9 @@ def train_text_model(
     run_dir: Annotated[Path, typer.Option()] = Path("runs/text"),
     out: Annotated[Path, typer.Option(help="Exported trainable weights (safetensors).")] = Path("text.safetensors"),
     results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON).")] = None,
-    epochs: Annotated[int, typer.Option(min=1)] = 4,
-    trainable_layers: Annotated[int, typer.Option(min=0, max=6)] = 2,
+    epochs: Annotated[int, typer.Option(min=1)] = 6,
+    trainable_layers: Annotated[int, typer.Option(min=0, max=6)] = 3,
+    max_length: Annotated[int, typer.Option(min=8, help="Tokens per utterance (longer ones are cut).")] = 64,
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[Optional[int], typer.Option(help="Train on this many items only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
@@ -262,7 +263,7 @@ def train_text_model(
     if corpus not in ("emobank", "meld"):
         _fail(f"unknown corpus {corpus!r} (emobank or meld)")
     r = train_text(TextTrainConfig(corpus=corpus, data=str(data), run_dir=str(run_dir), out=str(out), results=str(results) if results else None,
-                                   epochs=epochs, trainable_layers=trainable_layers, seed=seed, limit=limit,
+                                   epochs=epochs, trainable_layers=trainable_layers, max_length=max_length, seed=seed, limit=limit,
                                    accelerator=accelerator, devices=devices))
     typer.echo(json.dumps({"test": r["metrics"], "frozen_probe": r["baseline_frozen_probe"]}, indent=1))
 

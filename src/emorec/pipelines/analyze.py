@@ -13,7 +13,7 @@ Per-modality readings (v0 baselines, to be replaced by trained fusion models):
   encoder mean+std ‖ eGeMAPS functionals); each speech frame takes the
   nearest window's 8 class probabilities.
 - **words** — emorec's ``text_emobank`` model (MiniLM fine-tuned on EmoBank;
-  test r = .70 for valence vs .46 for the VADER lexicon, docs/results.md):
+  test r = .73 for valence vs .46 for the VADER lexicon, docs/results.md):
   valence and arousal of each recognised utterance, on the frames where its
   words are spoken; per-word VADER lexicon valence in ``words.csv``.
 
