@@ -268,6 +268,40 @@ def train_text_model(
     typer.echo(json.dumps({"test": r["metrics"], "frozen_probe": r["baseline_frozen_probe"]}, indent=1))
 
 
+CV_MODELS = {"voice_probe": "ravdess (EmoBox 6 actor folds) or emodb (leave-one-speaker-out)"}
+"""Models with a cross-validation protocol. face_cnn (FER2013) and the text models (EmoBank, MELD) are
+scored on their corpora's official splits instead: `emorec train face_cnn|text` reports the test figures."""
+
+
+@app.command()
+def cv(
+    model: Annotated[str, typer.Argument(help="Model family: " + ", ".join(CV_MODELS) + ".")],
+    data: Annotated[Path, typer.Option(help="Corpus folder (RAVDESS speech or EMO-DB).")],
+    corpus: Annotated[str, typer.Option(help="ravdess or emodb.")] = "ravdess",
+    store: Annotated[Path, typer.Option(help="Feature store (features are computed once).")] = DEFAULT_STORE,
+    results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
+    speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; stated in the results).")] = False,
+) -> None:
+    """Speaker-independent cross-validation over all folds of a corpus: UA and WA per fold, mean ± std (no weights written)."""
+    from emorec.errors import EmorecError
+
+    if model not in CV_MODELS:
+        _fail(f"no cross-validation protocol for {model!r}; choose one of {sorted(CV_MODELS)} "
+              "(face_cnn and the text models use official splits: emorec train face_cnn|text)")
+    from emorec.training.voice_probe import train_voice_probe as run
+
+    try:
+        result = run(data, store, None, results, seed=seed, workers=workers, speaker_norm=speaker_norm, corpus=corpus)
+    except (EmorecError, ValueError) as exc:
+        _fail(str(exc))
+    for f in result["folds"]:
+        typer.echo(f"fold {f['fold']}  test speakers {f['test_speakers']}  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %")
+    m = result["metrics"]
+    typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
+
+
 @app.command()
 def evaluate(
     weights: Annotated[Path, typer.Argument(help="Exported face_cnn weights (safetensors).")],
