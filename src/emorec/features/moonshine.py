@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["model_dir", "cache_dir", "encoder_session", "encode", "transcribe", "ENCODER_DIM"]
+__all__ = ["model_dir", "cache_dir", "encoder_session", "encode", "greedy_decode", "transcribe", "ENCODER_DIM"]
 
 ENCODER_DIM = 416
 _NUM_LAYERS = 8
@@ -111,6 +111,42 @@ def encode(waveform: np.ndarray) -> np.ndarray:
     return encoder_session().run(None, {"input_values": np.ascontiguousarray(waveform[None], dtype=np.float32)})[0][0]
 
 
+def greedy_decode(session, hidden: np.ndarray, max_tokens: int) -> tuple[list[int], np.ndarray]:
+    """Greedy decoding with the merged decoder and its key/value cache.
+
+    Parameters
+    ----------
+    session : onnxruntime.InferenceSession
+        The merged Moonshine decoder (the wheel's ``.ort`` file or its ONNX form).
+    hidden : (1, num_states, 416) np.ndarray of float32
+        Encoder states.
+    max_tokens : int
+
+    Returns
+    -------
+    ids : list of int, the generated token ids (no BOS, no EOS)
+    logits : (num_steps, vocabulary) np.ndarray, the last position's logits at each step
+    """
+    out_names = [o.name for o in session.get_outputs()]
+    empty = np.zeros((1, 8, 0, 52), np.float32)
+    past = {f"past_key_values.{layer}.{part}.{kv}": empty for layer in range(_NUM_LAYERS) for part in ("decoder", "encoder") for kv in ("key", "value")}
+    ids, logits = [_BOS], []
+    for step in range(max_tokens):
+        feed = {"input_ids": np.array([[ids[-1]]], np.int64), "encoder_hidden_states": hidden, "use_cache_branch": np.array([step > 0]), **past}
+        outputs = dict(zip(out_names, session.run(out_names, feed)))
+        logits.append(outputs["logits"][0, -1])
+        token = int(logits[-1].argmax())
+        for layer in range(_NUM_LAYERS):
+            for kv in ("key", "value"):
+                past[f"past_key_values.{layer}.decoder.{kv}"] = outputs[f"present.{layer}.decoder.{kv}"]
+                if step == 0:  # cross-attention keys/values are computed once
+                    past[f"past_key_values.{layer}.encoder.{kv}"] = outputs[f"present.{layer}.encoder.{kv}"]
+        if token == _EOS:
+            break
+        ids.append(token)
+    return ids[1:], np.array(logits)
+
+
 def transcribe(waveform: np.ndarray) -> str:
     """English transcript of up to ~20 s of speech, greedy decoding.
 
@@ -124,22 +160,7 @@ def transcribe(waveform: np.ndarray) -> str:
     """
     if waveform.size < 1600:
         waveform = np.pad(waveform, (0, 1600 - waveform.size))
-    hidden = encode(waveform)[None]
-    session, out_names = _decoder()
-    empty = np.zeros((1, 8, 0, 52), np.float32)
-    past = {f"past_key_values.{layer}.{part}.{kv}": empty for layer in range(_NUM_LAYERS) for part in ("decoder", "encoder") for kv in ("key", "value")}
-    ids = [_BOS]
-    for step in range(int(waveform.size / 16000 * _MAX_TOKENS_PER_SECOND) + 4):
-        feed = {"input_ids": np.array([[ids[-1]]], np.int64), "encoder_hidden_states": hidden, "use_cache_branch": np.array([step > 0]), **past}
-        outputs = dict(zip(out_names, session.run(None, feed)))
-        token = int(outputs["logits"][0, -1].argmax())
-        for layer in range(_NUM_LAYERS):
-            for kv in ("key", "value"):
-                past[f"past_key_values.{layer}.decoder.{kv}"] = outputs[f"present.{layer}.decoder.{kv}"]
-                if step == 0:  # cross-attention keys/values are computed once
-                    past[f"past_key_values.{layer}.encoder.{kv}"] = outputs[f"present.{layer}.encoder.{kv}"]
-        if token == _EOS:
-            break
-        ids.append(token)
+    session, _ = _decoder()
+    ids, _ = greedy_decode(session, encode(waveform)[None], int(waveform.size / 16000 * _MAX_TOKENS_PER_SECOND) + 4)
     vocab = _vocabulary()
-    return b"".join(vocab[t] for t in ids[1:] if t < len(vocab)).decode("utf-8", errors="replace").replace("\u2581", " ").strip()
+    return b"".join(vocab[t] for t in ids if t < len(vocab)).decode("utf-8", errors="replace").replace("\u2581", " ").strip()
