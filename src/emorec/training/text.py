@@ -99,6 +99,7 @@ def train_text(cfg: TextTrainConfig) -> dict:
     from emorec.tasks import ClassificationTask, RegressionTask
     from emorec.training.module import EmotionModule
 
+    commit = git_commit()  # the code that trains, not whatever HEAD is when training ends
     torch.manual_seed(cfg.seed)
     data = _splits(cfg)
     regression = cfg.corpus == "emobank"
@@ -141,7 +142,7 @@ def train_text(cfg: TextTrainConfig) -> dict:
         "baseline_frozen_probe": baseline,
         "history": read_history(trainer),
         "date": time.strftime("%Y-%m-%d"),
-        "commit": git_commit(),
+        "commit": commit,
     }
     if cfg.results:
         Path(cfg.results).parent.mkdir(parents=True, exist_ok=True)
