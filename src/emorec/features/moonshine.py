@@ -62,7 +62,7 @@ def _decoder():
     """The merged decoder, read back from ``.ort`` into ONNX so that its int8 weights are
     dequantized once at load instead of at every token (:mod:`emorec.features.ort_format`:
     ≈ 5× faster per token, same tokens). The folded float32 graph is cached on disk
-    (≈ 170 MB) under :func:`cache_dir`, keyed by the source file and onnxruntime version;
+    (≈ 275 MB) under :func:`cache_dir`, keyed by the source file and onnxruntime version;
     without a writable cache it is rebuilt in memory (≈ 4 s)."""
     import hashlib
 
@@ -87,7 +87,7 @@ def _decoder():
         session = ort.InferenceSession(ort_to_onnx(source).SerializeToString(), options, providers=["CPUExecutionProvider"])
         if tmp is not None and tmp.exists():
             os.replace(tmp, cached)
-    return session, [o.name for o in session.get_outputs()]
+    return session
 
 
 @lru_cache(maxsize=1)
@@ -160,7 +160,6 @@ def transcribe(waveform: np.ndarray) -> str:
     """
     if waveform.size < 1600:
         waveform = np.pad(waveform, (0, 1600 - waveform.size))
-    session, _ = _decoder()
-    ids, _ = greedy_decode(session, encode(waveform)[None], int(waveform.size / 16000 * _MAX_TOKENS_PER_SECOND) + 4)
+    ids, _ = greedy_decode(_decoder(), encode(waveform)[None], int(waveform.size / 16000 * _MAX_TOKENS_PER_SECOND) + 4)
     vocab = _vocabulary()
     return b"".join(vocab[t] for t in ids if t < len(vocab)).decode("utf-8", errors="replace").replace("\u2581", " ").strip()
