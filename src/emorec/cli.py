@@ -225,6 +225,7 @@ def train_face_cnn(
     width: Annotated[int, typer.Option(min=4, help="Channels of the first stage.")] = 32,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     lr: Annotated[float, typer.Option()] = 2e-3,
+    init: Annotated[Optional[Path], typer.Option(help="Start from these exported weights (a second cycle with a fresh cosine schedule).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[Optional[int], typer.Option(help="Train on this many images only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
@@ -236,6 +237,7 @@ def train_face_cnn(
     cfg = FaceTrainConfig(
         data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, batch_size=batch_size,
         lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None, accelerator=accelerator, devices=devices,
+        init=str(init) if init else None,
     )
     r = train_face(cfg)
     typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "

@@ -314,7 +314,7 @@ def _face_cnn():
         info = json.loads(fh.metadata()["info"])
     model = FaceCNN(len(info["classes"]), info["width"], info["dropout"])
     model.load_state_dict(load_file(path))
-    return model.eval(), tuple(info["classes"])
+    return model.eval(), tuple(info["classes"]), info.get("tta") == "hflip"
 
 
 def face_cnn_available() -> bool:
@@ -328,7 +328,9 @@ def face_cnn_available() -> bool:
 class FaceCnnExtractor(Extractor):
     """Facial-expression embedding and class probabilities from emorec's
     :class:`~emorec.models.face_cnn.FaceCNN` (trained on FER2013, weights in the
-    package) on the primary face's grey crops, resized to 48×48.
+    package) on the primary face's grey crops, resized to 48×48. When the
+    weights were evaluated with mirror-image averaging (``tta: hflip`` in their
+    metadata), the probabilities are the mean over the crop and its mirror image.
 
     Record arrays
     -------------
@@ -338,7 +340,7 @@ class FaceCnnExtractor(Extractor):
     """
 
     name = "face.cnn"
-    version = "1"
+    version = "2"
     needs = "video"
     requires = ("face.track",)
 
@@ -348,7 +350,7 @@ class FaceCnnExtractor(Extractor):
 
         from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD
 
-        model, classes = _face_cnn()
+        model, classes, flip = _face_cnn()
         face = deps["face.track"]
         mask = face["mask"]
         idx = np.flatnonzero(mask)
@@ -361,5 +363,8 @@ class FaceCnnExtractor(Extractor):
                 x = (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
                 e = model.forward_features(x)
                 emb[sel] = e.numpy()
-                probs[sel] = torch.softmax(model.forward_head(e), dim=1).numpy()
+                p = torch.softmax(model.forward_head(e), dim=1)
+                if flip:
+                    p = (p + torch.softmax(model(x.flip(-1)), dim=1)) / 2
+                probs[sel] = p.numpy()
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": "emorec face_cnn (FER2013)"})
