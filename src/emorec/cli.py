@@ -192,20 +192,19 @@ def train_voice_probe(
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
     out: Annotated[Path, typer.Option(help="Where to write the weights (safetensors).")] = Path("voice_probe.safetensors"),
     results: Annotated[Optional[Path], typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
-    c: Annotated[float, typer.Option("--C", help="Inverse L2 regularisation.")] = 0.1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="Extraction / model-selection worker processes.")] = 2,
     actors: Annotated[Optional[str], typer.Option(help="Comma-separated actor numbers to use (default: all 24).")] = None,
     speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; CV figures only, no weights written).")] = False,
     corpus: Annotated[str, typer.Option(help="'ravdess' (EmoBox actor folds) or 'emodb' (leave-one-speaker-out).")] = "ravdess",
 ) -> None:
-    """Baseline voice classifier (analyze v0): speaker-independent CV (RAVDESS EmoBox folds / EMO-DB LOSO), then fit on all speakers."""
+    """Voice classifier: encoder blocks + eGeMAPS probe; nested speaker-independent CV (RAVDESS EmoBox folds / EMO-DB LOSO), then fit on all speakers."""
     from emorec.errors import EmorecError
     from emorec.training.voice_probe import train_voice_probe as run
 
     limit = tuple(int(a) for a in actors.split(",")) if actors else None
     try:
-        result = run(data, store, None if speaker_norm else out, results, C=c, seed=seed, workers=workers, limit_actors=limit, speaker_norm=speaker_norm, corpus=corpus)
+        result = run(data, store, None if speaker_norm else out, results, seed=seed, workers=workers, limit_actors=limit, speaker_norm=speaker_norm, corpus=corpus)
     except EmorecError as exc:
         _fail(str(exc))
     m = result["metrics"]

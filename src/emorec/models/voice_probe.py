@@ -1,10 +1,14 @@
-"""Baseline voice emotion classifier: a linear probe on a frozen speech encoder.
+"""emorec's voice emotion classifier: a linear probe on frozen speech-encoder blocks.
 
-Utterance features = [mean, std] of the Moonshine base-en encoder states
-(2 × 416) ‖ the 88 eGeMAPSv02 functionals, standardised, then multinomial
-logistic regression. Trained by :mod:`emorec.training.voice_probe` on RAVDESS
-speech; the weights ship in the package as safetensors
-(``emorec/weights/voice_probe.safetensors``).
+Utterance features = [mean, std] over time of the outputs of chosen Moonshine
+base-en encoder blocks (2 × 416 per block) ‖ the 88 eGeMAPSv02 functionals,
+standardised, then class-balanced multinomial logistic regression. Which
+blocks and how much regularisation are chosen by cross-validation inside the
+training speakers (:mod:`emorec.training.voice_probe`). Middle blocks are used
+because they carry more paralinguistic information than the last one (the
+layer-wise finding of Pepino, Riera & Ferrer 2021, "Emotion recognition from
+speech using wav2vec 2.0 embeddings", section 4). The weights ship in the
+package as safetensors (``emorec/weights/voice_probe.safetensors``).
 
 Licence of the shipped weights: trained on RAVDESS (CC BY-NC-SA 4.0) — research
 and non-commercial use only.
@@ -18,29 +22,44 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["VoiceProbe", "utterance_features", "default_weights_path", "FEATURE_DIM"]
+__all__ = ["VoiceProbe", "utterance_features", "default_weights_path", "feature_dim"]
 
-FEATURE_DIM = 2 * 416 + 88
+STATE_DIM, NUM_FUNCTIONALS = 416, 88
 
 
-def utterance_features(states: np.ndarray, functionals: np.ndarray) -> np.ndarray:
+def feature_dim(num_blocks: int) -> int:
+    """Length of the probe input for ``num_blocks`` encoder blocks: ``num_blocks × 832 + 88``."""
+    return num_blocks * 2 * STATE_DIM + NUM_FUNCTIONALS
+
+
+def utterance_features(block_states: np.ndarray, functionals: np.ndarray) -> np.ndarray:
     """One utterance's probe input.
 
     Parameters
     ----------
-    states : (num_states, 416) np.ndarray
-        Moonshine encoder states of the utterance (≈41 per second).
+    block_states : (num_states, num_blocks, 416) np.ndarray
+        Outputs of the chosen encoder blocks over the utterance (≈41 states per second);
+        a ``(num_states, 416)`` array counts as one block.
     functionals : (88,) np.ndarray
         eGeMAPSv02 functionals of the utterance.
 
     Returns
     -------
-    features : (920,) np.ndarray of float32
+    features : (num_blocks × 832 + 88,) np.ndarray of float32
+        Per block: mean over time, then std over time; then the functionals.
+
+    Raises
+    ------
+    ValueError
+        The utterance has no encoder state.
     """
-    states = np.asarray(states, np.float32)
+    states = np.asarray(block_states, np.float32)
+    if states.ndim == 2:
+        states = states[:, None]
     if states.shape[0] == 0:
         raise ValueError("utterance has no encoder states")
-    return np.concatenate([states.mean(axis=0), states.std(axis=0), np.asarray(functionals, np.float32).reshape(-1)]).astype(np.float32)
+    pooled = np.concatenate([states.mean(axis=0), states.std(axis=0)], axis=1).reshape(-1)  # block by block: mean, std
+    return np.concatenate([pooled, np.asarray(functionals, np.float32).reshape(-1)]).astype(np.float32)
 
 
 def default_weights_path() -> Path:
@@ -48,7 +67,7 @@ def default_weights_path() -> Path:
 
 
 class VoiceProbe:
-    """Standardise + multinomial logistic regression (scikit-learn for fitting, NumPy to predict).
+    """Standardise + class-balanced multinomial logistic regression (scikit-learn for fitting, NumPy to predict).
 
     Parameters
     ----------
@@ -56,19 +75,40 @@ class VoiceProbe:
         Class names, in label order.
     C : float
         Inverse L2 regularisation strength.
+    blocks : tuple of int
+        Moonshine encoder blocks (0-7) whose outputs the features hold, in order.
     """
 
-    def __init__(self, classes: tuple[str, ...] = (), C: float = 0.1):
+    def __init__(self, classes: tuple[str, ...] = (), C: float = 0.01, blocks: tuple[int, ...] = (3, 4)):
         self.classes = tuple(classes)
         self.C = C
+        self.blocks = tuple(int(b) for b in blocks)
+
+    def select_blocks(self, block_states: np.ndarray, stored: tuple[int, ...] | list[int]) -> np.ndarray:
+        """Pick this probe's blocks out of stored block outputs.
+
+        ``block_states`` (num_states, len(stored), 416), with ``stored`` the block
+        numbers it holds (``meta["blocks"]`` of an ``audio.moonshine``
+        record) → (num_states, len(self.blocks), 416).
+
+        Raises
+        ------
+        ValueError
+            A block the probe needs was not stored.
+        """
+        stored = [int(b) for b in stored]
+        missing = [b for b in self.blocks if b not in stored]
+        if missing:
+            raise ValueError(f"the voice probe needs encoder blocks {missing}, the features hold only {stored}")
+        return np.asarray(block_states)[:, [stored.index(b) for b in self.blocks]]
 
     def fit(self, X: np.ndarray, y: np.ndarray, seed: int = 0) -> "VoiceProbe":
-        """Fit on ``X`` (num_samples, 920) and integer labels ``y`` (num_samples,)."""
+        """Fit on ``X`` (num_samples, feature_dim(len(blocks))) and integer labels ``y`` (num_samples,)."""
         from sklearn.linear_model import LogisticRegression
 
         self.mean_ = X.mean(axis=0)
         self.scale_ = X.std(axis=0) + 1e-6
-        clf = LogisticRegression(C=self.C, max_iter=3000, random_state=seed)
+        clf = LogisticRegression(C=self.C, max_iter=3000, random_state=seed, class_weight="balanced")
         clf.fit((X - self.mean_) / self.scale_, y)
         coef = np.zeros((len(self.classes), X.shape[1]), np.float32)
         intercept = np.full(len(self.classes), -1e9, np.float32)
@@ -78,7 +118,7 @@ class VoiceProbe:
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """``(num_samples, 920)`` → class probabilities ``(num_samples, num_classes)``."""
+        """``(num_samples, feature_dim)`` → class probabilities ``(num_samples, num_classes)``."""
         z = ((np.atleast_2d(X) - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
@@ -90,7 +130,9 @@ class VoiceProbe:
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: np.ascontiguousarray(getattr(self, k + "_"), np.float32) for k in ("mean", "scale", "coef", "intercept")}
-        save_file(tensors, str(path), metadata={"classes": json.dumps(self.classes), "C": str(self.C), "info": json.dumps(info or {})})
+        save_file(
+            tensors, str(path), metadata={"classes": json.dumps(self.classes), "C": str(self.C), "blocks": json.dumps(self.blocks), "info": json.dumps(info or {})},
+        )
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "VoiceProbe":
@@ -100,6 +142,8 @@ class VoiceProbe:
         ------
         FileNotFoundError
             No weights at ``path``.
+        ValueError
+            Weights of the older format (last encoder block only).
         """
         from safetensors import safe_open
 
@@ -108,7 +152,9 @@ class VoiceProbe:
             raise FileNotFoundError(f"{path}: voice probe weights not found (train them with `emorec train voice_probe`)")
         with safe_open(str(path), framework="numpy") as fh:
             meta = fh.metadata()
-            probe = cls(tuple(json.loads(meta["classes"])), float(meta["C"]))
+            if "blocks" not in meta:
+                raise ValueError(f"{path}: voice probe weights from before encoder-block features (retrain with `emorec train voice_probe`)")
+            probe = cls(tuple(json.loads(meta["classes"])), float(meta["C"]), tuple(json.loads(meta["blocks"])))
             for k in ("mean", "scale", "coef", "intercept"):
                 setattr(probe, k + "_", fh.get_tensor(k))
             probe.info_ = json.loads(meta.get("info", "{}"))
