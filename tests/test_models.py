@@ -86,15 +86,17 @@ def test_tiny_voice_probe_training_on_real_clips(tmp_path):
     """Train on two actors' real RAVDESS clips (from ../shared/data), test on a third: better than chance."""
     from pathlib import Path
 
-    from emorec.training.voice_probe import BLOCK_CHOICES, train_voice_probe
+    from emorec.training.voice_probe import train_voice_probe
 
     root = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ravdess_speech_16k"
     if not root.exists():
         pytest.skip("../shared/data is not beside the checkout")
-    result = train_voice_probe(root, tmp_path / "store", tmp_path / "w.safetensors", tmp_path / "r.json", workers=1, limit_actors=(1, 4, 8))
+    result = train_voice_probe(root, tmp_path / "store", tmp_path / "w.safetensors", tmp_path / "r.json", workers=1, limit_actors=(1, 4, 8),
+                               block_choices=((3, 4),), c_choices=(0.01, 0.1))
     assert len(result["folds"]) == 3  # one per fold holding one of these actors
     # nested selection: each fold's setting comes from the other two actors only
-    assert all(tuple(f["blocks"]) in BLOCK_CHOICES and 0 <= f["inner_ua"] <= 1 for f in result["folds"])
+    assert all(f["blocks"] == [3, 4] and f["C"] in (0.01, 0.1) and 0 <= f["inner_ua"] <= 1 for f in result["folds"])
+    assert set(result["selection"]) == {"[3, 4] C=0.01", "[3, 4] C=0.1"}
     assert result["metrics"]["ua_mean"] > 1.5 / 8
     assert VoiceProbe.load(tmp_path / "w.safetensors").classes == RAVDESS_CLASSES
 

@@ -8,18 +8,19 @@ and the problem).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from emorec.paths import default_store
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="emorec — emotion recognition from voice, face and words in speech and video.")
 train_app = typer.Typer(no_args_is_help=True, help="Train emorec's models.")
 app.add_typer(train_app, name="train")
 
-DEFAULT_STORE = Path(os.environ.get("EMOREC_STORE", Path.home() / ".cache" / "emorec" / "features"))
+DEFAULT_STORE = default_store()
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -225,6 +226,10 @@ def train_face_cnn(
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     lr: Annotated[float, typer.Option()] = 2e-3,
     init: Annotated[Optional[Path], typer.Option(help="Start from these exported weights (a second cycle with a fresh cosine schedule).")] = None,
+    rotate: Annotated[float, typer.Option(min=0, help="Augmentation: rotation up to ± this many degrees.")] = 10.0,
+    zoom: Annotated[float, typer.Option(min=0, max=0.5, help="Augmentation: zoom by up to ± this fraction.")] = 0.1,
+    erase: Annotated[float, typer.Option(min=0, max=1, help="Augmentation: probability of random erasing.")] = 0.5,
+    select_on: Annotated[str, typer.Option(help="PublicTest metric that picks the epoch: wa (accuracy) or ua.")] = "wa",
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[Optional[int], typer.Option(help="Train on this many images only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
@@ -233,10 +238,12 @@ def train_face_cnn(
     """Face expression CNN on FER2013 (train / PublicTest / PrivateTest), with the fer mini-Xception scored in the same run."""
     from emorec.training.face import FaceTrainConfig, train_face
 
+    if select_on not in ("wa", "ua"):
+        _fail(f"--select-on must be wa or ua, not {select_on!r}")
     cfg = FaceTrainConfig(
         data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, batch_size=batch_size,
         lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None, accelerator=accelerator, devices=devices,
-        init=str(init) if init else None,
+        init=str(init) if init else None, rotate=rotate, scale=zoom, erase=erase, select_on=select_on,
     )
     r = train_face(cfg)
     typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "

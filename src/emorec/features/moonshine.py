@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["model_dir", "cache_dir", "encoder_session", "encode", "greedy_decode", "transcribe", "ENCODER_DIM", "NUM_BLOCKS", "BLOCK_OUTPUTS"]
+__all__ = ["model_dir", "encoder_session", "encode", "greedy_decode", "transcribe", "ENCODER_DIM", "NUM_BLOCKS", "BLOCK_OUTPUTS"]
 
 ENCODER_DIM = 416
 NUM_BLOCKS = 8
@@ -48,11 +48,6 @@ def _options(arena: bool):
     return options
 
 
-def cache_dir() -> Path:
-    """Where emorec keeps files it derives from installed packages (``EMOREC_CACHE``, default ``~/.cache/emorec``)."""
-    return Path(os.environ.get("EMOREC_CACHE", Path.home() / ".cache" / "emorec"))
-
-
 def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] = ()):
     """An onnxruntime session of one of the wheel's ``.ort`` files, read back into ONNX.
 
@@ -61,7 +56,7 @@ def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] =
     (:mod:`emorec.features.ort_format`) they are folded once at load (decoder:
     ≈ 5× faster per token, same tokens; encoder: same states within 2e-5).
     ``extra_outputs`` are intermediate tensors made graph outputs. The folded
-    float32 graph is cached on disk under :func:`cache_dir`, keyed by the source
+    float32 graph is cached on disk under :func:`emorec.paths.cache_dir`, keyed by the source
     file's content, the extra outputs and the onnxruntime version (decoder ≈ 275 MB,
     encoder ≈ 80 MB); without a writable cache it is rebuilt in memory (≈ 4 s).
     """
@@ -71,6 +66,7 @@ def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] =
     from onnx import helper
 
     from emorec.features.ort_format import ort_to_onnx
+    from emorec.paths import cache_dir
 
     source = model_dir() / filename
     key = hashlib.sha256(source.read_bytes())  # content, not mtime: every fresh install of the wheel reuses the cache

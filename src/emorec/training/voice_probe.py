@@ -93,11 +93,10 @@ def _fit_score(X, y, stored, classes, blocks, C, train, test, seed) -> dict:
     return metrics.classification_report(y[test], pred, len(classes))
 
 
-def _select(X, y, stored, classes, splits: list[np.ndarray], pool: np.ndarray, seed: int, workers: int) -> tuple[tuple, float, dict]:
-    """Cross-validate every (blocks, C) over ``splits`` restricted to the rows in ``pool``; best by mean UA."""
+def _select(X, y, stored, classes, splits: list[np.ndarray], pool: np.ndarray, grid: list[tuple], seed: int, workers: int) -> tuple[tuple, float, dict]:
+    """Cross-validate every (blocks, C) of ``grid`` over ``splits`` restricted to the rows in ``pool``; best by mean UA."""
     from joblib import Parallel, delayed
 
-    grid = list(itertools.product(BLOCK_CHOICES, C_CHOICES))
     inner = [test & pool for test in splits if (test & pool).any() and (pool & ~test).any()]
     jobs = [(setting, test) for setting in grid for test in inner]
     reports = Parallel(n_jobs=workers)(delayed(_fit_score)(X, y, stored, classes, b, C, pool & ~test, test, seed) for (b, C), test in jobs)
@@ -106,11 +105,16 @@ def _select(X, y, stored, classes, splits: list[np.ndarray], pool: np.ndarray, s
     return best, scores[best], {f"{list(b)} C={C}": round(v, 4) for (b, C), v in scores.items()}
 
 
-def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | None, results: str | Path | None = None, seed: int = 0, workers: int = 2, limit_actors: tuple[int, ...] | None = None, speaker_norm: bool = False, corpus: str = "ravdess") -> dict:
+def train_voice_probe(
+    root: str | Path, store: str | Path, out: str | Path | None, results: str | Path | None = None, seed: int = 0, workers: int = 2,
+    limit_actors: tuple[int, ...] | None = None, speaker_norm: bool = False, corpus: str = "ravdess",
+    block_choices: tuple[tuple[int, ...], ...] = BLOCK_CHOICES, c_choices: tuple[float, ...] = C_CHOICES,
+) -> dict:
     """Nested cross-validation on the speaker-independent folds, then fit on all speakers and save.
 
     With ``speaker_norm`` every speaker's features are z-scored with that speaker's
     own statistics first (:func:`speaker_normalise`; transductive at test time).
+    ``block_choices`` × ``c_choices`` is the selection grid (smaller grids for smoke runs).
 
     Returns
     -------
@@ -143,16 +147,17 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | Non
     if speaker_norm:
         X = speaker_normalise(X, speakers)
     masks = [test for _, _, test in splits]
+    grid = list(itertools.product(block_choices, c_choices))
     folds = []
     for k, test_speakers, test in splits:
         if not test.any() or test.all():
             continue
-        (blocks, C), inner_ua, _ = _select(X, y, stored, classes, masks, ~test, seed, workers)
+        (blocks, C), inner_ua, _ = _select(X, y, stored, classes, masks, ~test, grid, seed, workers)
         rep = _fit_score(X, y, stored, classes, blocks, C, ~test, test, seed)
         folds.append({"fold": k, "test_speakers": test_speakers, "blocks": list(blocks), "C": C, "inner_ua": inner_ua, **rep})
     ua = np.array([f["ua"] for f in folds])
     wa = np.array([f["wa"] for f in folds])
-    (blocks, C), cv_ua, scores = _select(X, y, stored, classes, masks, np.ones(len(y), bool), seed, workers)
+    (blocks, C), cv_ua, scores = _select(X, y, stored, classes, masks, np.ones(len(y), bool), grid, seed, workers)
     result = {
         "model": "voice_probe" + (" + speaker normalisation" if speaker_norm else ""),
         "dataset": dataset,
@@ -160,7 +165,7 @@ def train_voice_probe(root: str | Path, store: str | Path, out: str | Path | Non
         + ("; features z-scored per speaker with that speaker's unlabelled clips (transductive for the test speakers)" if speaker_norm else ""),
         "seeds": [seed],
         "features": "Moonshine base-en encoder block outputs, mean+std each (832 per block), + eGeMAPSv02 functionals (88), standardised; "
-        f"class-balanced logistic regression; blocks from {[list(b) for b in BLOCK_CHOICES]}, C from {list(C_CHOICES)}; "
+        f"class-balanced logistic regression; blocks from {[list(b) for b in block_choices]}, C from {list(c_choices)}; "
         f"saved model: blocks {list(blocks)}, C={C} (cross-validated UA {100 * cv_ua:.1f} over all folds)",
         "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
         "folds": folds,
