@@ -217,6 +217,77 @@ def _text_readings(features: ClipFeatures) -> tuple[np.ndarray, np.ndarray, list
     return va, mask, per_segment, word_valence
 
 
+def _segments_table(features: ClipFeatures, timeline: pd.DataFrame, segment_voice: list, voice_classes: tuple[str, ...]) -> pd.DataFrame:
+    """One row per VAD speech segment: span, transcript, fused class probabilities, arousal/valence, the voice model's class."""
+    t = features.num_frames
+    rows = []
+    if "audio.vad" in features.records:
+        for k, (b, e) in enumerate(features.records["audio.vad"]["segments"]):
+            span = span_to_frames(b, e, t)
+            part = timeline.iloc[span]
+            probs = part[[f"prob_{x}" for x in EMOTIONS]].mean(axis=0, skipna=True).to_numpy()
+            # ASR spans are VAD segments padded (and cut at 20 s): words whose span overlaps this segment
+            words = [w.word for w in features.words if w.end > b and w.start < e]
+            row = {"segment": k, "start": round(float(b), 3), "end": round(float(e), 3), "transcript": " ".join(words)}
+            row["emotion"] = EMOTIONS[int(np.nanargmax(probs))] if np.isfinite(probs).any() else ""
+            row.update({f"prob_{x}": float(p) for x, p in zip(EMOTIONS, probs)})
+            row["arousal"] = float(part["arousal"].mean(skipna=True))
+            row["valence"] = float(part["valence"].mean(skipna=True))
+            if segment_voice and segment_voice[k] is not None:
+                row["voice_emotion"] = voice_classes[int(np.argmax(segment_voice[k]))]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["segment", "start", "end", "transcript", "emotion", *[f"prob_{x}" for x in EMOTIONS], "arousal", "valence", "voice_emotion"])
+
+
+def _words_table(features: ClipFeatures, word_valence: list[float]) -> pd.DataFrame:
+    """One row per transcribed word: text, start/end (seconds), whether forced alignment placed it, lexicon valence."""
+    return pd.DataFrame(
+        {
+            "word": [w.word for w in features.words],
+            "start": [w.start for w in features.words],
+            "end": [w.end for w in features.words],
+            "aligned": [w.aligned for w in features.words],
+            "lexicon_valence": word_valence if word_valence else [np.nan] * len(features.words),
+        }
+    )
+
+
+def _summary(features: ClipFeatures, timeline: pd.DataFrame, fused_p: np.ndarray, masks: tuple, models: dict, elapsed: float) -> dict:
+    """``summary.json``: overall emotion and arousal/valence, coverage per modality, gaps, models, timing."""
+    face_mask, speech_mask, word_mask = masks
+    present = ~np.isnan(fused_p[:, 0])
+    mean_p = np.nanmean(fused_p[present], axis=0) if present.any() else np.full(len(EMOTIONS), np.nan)
+    gaps = list(features.notes)
+    if not face_mask.any() and features.records.get("face.track") is not None:
+        gaps.append("no face found in any frame: face readings absent")
+    if not speech_mask.any() and "audio.vad" in features.records:
+        gaps.append("no speech detected: voice and word readings absent")
+    return {
+        "file": str(features.path),
+        "duration": round(features.duration, 3),
+        "num_frames": features.num_frames,
+        "rate": features.rate,
+        "emotion": EMOTIONS[int(np.nanargmax(mean_p))] if present.any() else None,
+        "probabilities": {e: (None if np.isnan(p) else round(float(p), 4)) for e, p in zip(EMOTIONS, mean_p)},
+        "arousal": None if np.isnan(timeline["arousal"]).all() else round(float(np.nanmean(timeline["arousal"])), 4),
+        "valence": None if np.isnan(timeline["valence"]).all() else round(float(np.nanmean(timeline["valence"])), 4),
+        "coverage": {
+            "face": round(float(face_mask.mean()), 3),
+            "speech": round(float(speech_mask.mean()), 3),
+            "words": round(float(word_mask.mean()), 3),
+            "any_reading": round(float(present.mean()), 3),
+        },
+        "transcript": " ".join(w.word for w in features.words),
+        "alignment": features.records["text.asr"].meta.get("methods", []) if "text.asr" in features.records else [],
+        "gaps": gaps,
+        "models": models,
+        "fusion": "masked mean of the modalities present in each frame (decision-level late fusion); categories → valence/arousal by NRC-VAD word scores",
+        "emorec_version": __version__,
+        "processing_seconds": round(elapsed, 3),
+        "real_time_factor": round(elapsed / max(features.duration, 1e-6), 4),
+    }
+
+
 def analyze(
     path: str | Path,
     out: str | Path | None = None,
@@ -342,66 +413,11 @@ def analyze(
         timeline["text_valence"] = np.where(text_mask, text_va[:, 0], np.nan)
         timeline["text_arousal"] = np.where(text_mask, text_va[:, 1], np.nan)
 
-    # segments
-    rows = []
-    if "audio.vad" in features.records:
-        for k, (b, e) in enumerate(features.records["audio.vad"]["segments"]):
-            span = span_to_frames(b, e, t)
-            part = timeline.iloc[span]
-            probs = part[[f"prob_{x}" for x in EMOTIONS]].mean(axis=0, skipna=True).to_numpy()
-            # ASR spans are VAD segments padded (and cut at 20 s): words whose span overlaps this segment
-            words = [w.word for w in features.words if w.end > b and w.start < e]
-            row = {"segment": k, "start": round(float(b), 3), "end": round(float(e), 3), "transcript": " ".join(words)}
-            row["emotion"] = EMOTIONS[int(np.nanargmax(probs))] if np.isfinite(probs).any() else ""
-            row.update({f"prob_{x}": float(p) for x, p in zip(EMOTIONS, probs)})
-            row["arousal"] = float(part["arousal"].mean(skipna=True))
-            row["valence"] = float(part["valence"].mean(skipna=True))
-            if segment_voice and segment_voice[k] is not None:
-                row["voice_emotion"] = probe.classes[int(np.argmax(segment_voice[k]))]
-            rows.append(row)
-    segments = pd.DataFrame(rows, columns=["segment", "start", "end", "transcript", "emotion", *[f"prob_{x}" for x in EMOTIONS], "arousal", "valence", "voice_emotion"])
-    words_df = pd.DataFrame(
-        {
-            "word": [w.word for w in features.words],
-            "start": [w.start for w in features.words],
-            "end": [w.end for w in features.words],
-            "aligned": [w.aligned for w in features.words],
-            "lexicon_valence": word_valence if word_valence else [np.nan] * len(features.words),
-        }
-    )
+    segments = _segments_table(features, timeline, segment_voice, probe.classes)
+    words_df = _words_table(features, word_valence)
 
     elapsed = time.perf_counter() - started
-    present = ~np.isnan(fused_p[:, 0])
-    mean_p = np.nanmean(fused_p[present], axis=0) if present.any() else np.full(len(EMOTIONS), np.nan)
-    gaps = list(features.notes)
-    if not face_mask.any() and features.records.get("face.track") is not None:
-        gaps.append("no face found in any frame: face readings absent")
-    if not speech_mask.any() and "audio.vad" in features.records:
-        gaps.append("no speech detected: voice and word readings absent")
-    summary = {
-        "file": str(features.path),
-        "duration": round(features.duration, 3),
-        "num_frames": t,
-        "rate": features.rate,
-        "emotion": EMOTIONS[int(np.nanargmax(mean_p))] if present.any() else None,
-        "probabilities": {e: (None if np.isnan(p) else round(float(p), 4)) for e, p in zip(EMOTIONS, mean_p)},
-        "arousal": None if np.isnan(timeline["arousal"]).all() else round(float(np.nanmean(timeline["arousal"])), 4),
-        "valence": None if np.isnan(timeline["valence"]).all() else round(float(np.nanmean(timeline["valence"])), 4),
-        "coverage": {
-            "face": round(float(face_mask.mean()), 3),
-            "speech": round(float(speech_mask.mean()), 3),
-            "words": round(float(word_mask.mean()), 3),
-            "any_reading": round(float(present.mean()), 3),
-        },
-        "transcript": " ".join(w.word for w in features.words),
-        "alignment": features.records["text.asr"].meta.get("methods", []) if "text.asr" in features.records else [],
-        "gaps": gaps,
-        "models": models,
-        "fusion": "masked mean of the modalities present in each frame (decision-level late fusion); categories → valence/arousal by NRC-VAD word scores",
-        "emorec_version": __version__,
-        "processing_seconds": round(elapsed, 3),
-        "real_time_factor": round(elapsed / max(features.duration, 1e-6), 4),
-    }
+    summary = _summary(features, timeline, fused_p, (face_mask, speech_mask, word_mask), models, elapsed)
     thumbnails = []
     if face_mask.any():
         crops = features.records["face.track"]["crops_grey"]

@@ -25,7 +25,7 @@ import numpy as np
 from emorec import metrics
 from emorec.data.ravdess import EMOBOX_FOLDS, RAVDESS_CLASSES, load_ravdess
 from emorec.evaluation.results import git_commit
-from emorec.models.voice_probe import VoiceProbe, utterance_features
+from emorec.models.voice_probe import NUM_FUNCTIONALS, STATE_DIM, VoiceProbe, utterance_features
 from emorec.pipelines.extract import extract_clip, extract_many
 from emorec.store import FeatureStore
 
@@ -67,9 +67,9 @@ def _features(table, store: FeatureStore, workers: int):
 
 def _columns(stored: tuple[int, ...], blocks: tuple[int, ...]) -> np.ndarray:
     """Columns of the full feature matrix that hold ``blocks`` (in that order) and the functionals."""
-    width = 2 * 416
+    width = 2 * STATE_DIM
     cols = [np.arange(stored.index(b) * width, (stored.index(b) + 1) * width) for b in blocks]
-    return np.concatenate(cols + [np.arange(len(stored) * width, len(stored) * width + 88)])
+    return np.concatenate(cols + [np.arange(len(stored) * width, len(stored) * width + NUM_FUNCTIONALS)])
 
 
 def speaker_normalise(X: np.ndarray, speakers: np.ndarray) -> np.ndarray:
