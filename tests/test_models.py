@@ -111,3 +111,24 @@ def test_speaker_normalise_uses_each_speakers_own_statistics():
     for s in (1, 2):
         np.testing.assert_allclose(Z[spk == s].mean(0), 0, atol=1e-6)
         np.testing.assert_allclose(Z[spk == s].std(0), 1, atol=1e-3)
+
+
+def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
+    import torch
+
+    from emorec.models.face_cnn import FaceCNN, FaceSnapshotEnsemble, load_face_model, save_face_model
+
+    torch.manual_seed(0)
+    members = [FaceCNN(7, 4).eval(), FaceCNN(7, 4).eval()]
+    ensemble = FaceSnapshotEnsemble(members).eval()
+    x = torch.randn(5, 1, 48, 48)
+    with torch.inference_mode():
+        expected = (torch.softmax(members[0](x), 1) + torch.softmax(members[1](x), 1)) / 2
+        np.testing.assert_allclose(torch.softmax(ensemble(x), 1).numpy(), expected.numpy(), atol=1e-6)
+        assert ensemble.forward_features(x).shape == (5, 2 * members[0].embed_dim)
+        save_face_model(ensemble, tmp_path / "e.safetensors", {"classes": list("abcdefg"), "width": 4, "dropout": 0.3})
+        again, info = load_face_model(tmp_path / "e.safetensors")
+        assert info["members"] == 2 and isinstance(again, FaceSnapshotEnsemble)
+        np.testing.assert_allclose(again(x).numpy(), ensemble(x).numpy(), atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="nowhere.safetensors"):
+        load_face_model(tmp_path / "nowhere.safetensors")

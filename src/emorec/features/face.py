@@ -301,20 +301,12 @@ class FerExtractor(Extractor):
 
 @lru_cache(maxsize=1)
 def _face_cnn():
-    import json
     from importlib import resources
 
-    from safetensors import safe_open
-    from safetensors.torch import load_file
+    from emorec.models.face_cnn import load_face_model
 
-    from emorec.models.face_cnn import FaceCNN
-
-    path = str(resources.files("emorec") / "weights" / "face_cnn.safetensors")
-    with safe_open(path, framework="pt") as fh:
-        info = json.loads(fh.metadata()["info"])
-    model = FaceCNN(len(info["classes"]), info["width"], info["dropout"])
-    model.load_state_dict(load_file(path))
-    return model.eval(), tuple(info["classes"]), info.get("tta") == "hflip"
+    model, info = load_face_model(str(resources.files("emorec") / "weights" / "face_cnn.safetensors"))
+    return model, tuple(info["classes"]), info.get("tta") == "hflip"
 
 
 def face_cnn_available() -> bool:

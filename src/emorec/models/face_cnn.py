@@ -13,12 +13,15 @@ Input: grey faces scaled to [0, 1] then standardised with mean 0.5, std 0.25.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 from torch import nn
 
 from emorec.models.blocks import ConvStage
 
-__all__ = ["FaceCNN", "INPUT_MEAN", "INPUT_STD"]
+__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
 
 INPUT_MEAN, INPUT_STD = 0.5, 0.25
 """Input standardisation: ``(grey / 255 - INPUT_MEAN) / INPUT_STD``."""
@@ -53,3 +56,62 @@ class FaceCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
+
+
+class FaceSnapshotEnsemble(nn.Module):
+    """Snapshots of one :class:`FaceCNN` training run, taken at the ends of its
+    cosine learning-rate cycles, averaged (Huang et al. 2017, "Snapshot
+    Ensembles: Train 1, get M for free", section 3).
+
+    Shapes: ``forward_features`` (batch, 1, 48, 48) → (batch, M × 256), the
+    members' embeddings side by side; ``forward`` → (batch, num_classes) log of
+    the members' mean class probabilities (so ``softmax(forward(x))`` is that mean).
+    """
+
+    def __init__(self, members: list[FaceCNN]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.num_classes = members[0].num_classes
+        self.embed_dim = sum(m.embed_dim for m in members)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([m.forward_features(x) for m in self.members], dim=1)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(features, [m.embed_dim for m in self.members], dim=1)
+        probs = torch.stack([torch.softmax(m.forward_head(f), dim=1) for m, f in zip(self.members, parts)]).mean(dim=0)
+        return torch.log(probs.clamp_min(1e-12))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+def save_face_model(model: FaceCNN | FaceSnapshotEnsemble, path: str | Path, info: dict) -> None:
+    """Write a face model as safetensors; ``info`` (classes, width, dropout, …) goes into the metadata,
+    with ``members`` = the number of snapshots for an ensemble."""
+    from safetensors.torch import save_file
+
+    info = dict(info, members=len(model.members) if isinstance(model, FaceSnapshotEnsemble) else 1)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata={"info": json.dumps(info)})
+
+
+def load_face_model(path: str | Path) -> tuple[FaceCNN | FaceSnapshotEnsemble, dict]:
+    """Read weights written by :func:`save_face_model`; returns the model (eval mode) and its ``info``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    """
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: face model weights not found")
+    with safe_open(str(path), framework="pt") as fh:
+        info = json.loads(fh.metadata()["info"])
+    members = [FaceCNN(len(info["classes"]), info["width"], info["dropout"]) for _ in range(int(info.get("members", 1)))]
+    model = members[0] if len(members) == 1 else FaceSnapshotEnsemble(members)
+    model.load_state_dict(load_file(str(path)))
+    return model.eval(), info

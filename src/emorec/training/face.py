@@ -48,6 +48,10 @@ class FaceTrainConfig(TrainConfig):
     init : str or None
         Exported weights to start from (a second training cycle with a fresh
         cosine schedule, as in SGDR warm restarts); ``None`` trains from scratch.
+    snapshot_ensemble : bool
+        With ``init``: export the mean of the starting model(s) and this cycle's
+        model (a snapshot ensemble, Huang et al. 2017) if it beats this cycle's
+        model alone on PublicTest accuracy.
     select_on : {"wa", "ua"}
         PublicTest metric that picks the epoch (accuracy, as FER2013 results are reported, or UA).
     """
@@ -64,6 +68,7 @@ class FaceTrainConfig(TrainConfig):
     erase: float = 0.5
     tta_flip: bool = True
     init: str | None = None
+    snapshot_ensemble: bool = False
     select_on: str = "wa"
     out: str = "src/emorec/weights/face_cnn.safetensors"
     results: str | None = "results/face_cnn_fer2013.json"
@@ -172,20 +177,9 @@ def _ckplus_scores(model, root: str, flip: bool) -> dict:
     return rep
 
 
-def _init_summary(path: str) -> str:
-    """How the starting weights were trained, from the ``info`` written with them."""
-    from safetensors import safe_open
-
-    with safe_open(path, framework="pt") as fh:
-        info = json.loads(fh.metadata().get("info", "{}"))
-    return info.get("trained", "training settings not recorded")
-
-
 def train_face(cfg: FaceTrainConfig) -> dict:
     """Train, resume if ``run_dir/last.ckpt`` exists, export safetensors, evaluate; returns the result dict."""
-    from safetensors.torch import load_file, save_file
-
-    from emorec.models.face_cnn import FaceCNN
+    from emorec.models.face_cnn import FaceCNN, FaceSnapshotEnsemble, load_face_model, save_face_model
     from emorec.tasks import ClassificationTask
     from emorec.training.module import EmotionModule
 
@@ -202,20 +196,35 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     task = ClassificationTask(FER_CLASSES, cfg.label_smoothing)
     network = FaceCNN(7, cfg.width, cfg.dropout)
     if cfg.init:
-        network.load_state_dict(load_file(cfg.init))
+        start, start_info = load_face_model(cfg.init)
+        network.load_state_dict((start.members[-1] if isinstance(start, FaceSnapshotEnsemble) else start).state_dict())
     module = EmotionModule(network, task, cfg.lr, cfg.weight_decay, cfg.epochs)
     trainer = fit(module, loaders["train"], loaders["val"], cfg, monitor=f"val/{cfg.select_on}")
     model = module.model.eval()
     trained = (
         f"FaceCNN width {cfg.width}, {trainer.current_epoch} epochs, AdamW lr {cfg.lr} cosine, label smoothing {cfg.label_smoothing}, "
         f"augmentation shift 4 px + flip + rotate {cfg.rotate} deg + zoom {cfg.scale} + erasing p {cfg.erase}"
-        + (f"; started from {Path(cfg.init).name} ({_init_summary(cfg.init)})" if cfg.init else "")
+        + (f"; started from {Path(cfg.init).name} ({start_info.get('trained', 'training settings not recorded')})" if cfg.init else "")
     )
+    test_x, test_y = data["test"]
+    val_x, val_y = data["val"]
+    ensemble_check = None
+    if cfg.snapshot_ensemble and cfg.init:
+        # the snapshot ensemble replaces the single model only if it is better on PublicTest (never chosen on PrivateTest)
+        members = [*(start.members if isinstance(start, FaceSnapshotEnsemble) else [start]), model]
+        ensemble = FaceSnapshotEnsemble(members).eval()
+        single_val = metrics.wa(val_y, _predict(model, val_x, cfg.tta_flip).argmax(1))
+        ensemble_val = metrics.wa(val_y, _predict(ensemble, val_x, cfg.tta_flip).argmax(1))
+        ensemble_check = {
+            "publictest_wa_single": single_val, "publictest_wa_ensemble": ensemble_val, "chosen": "ensemble" if ensemble_val > single_val else "single",
+            "privatetest_single": metrics.classification_report(test_y, _predict(model, test_x, cfg.tta_flip).argmax(1), 7),
+        }
+        if ensemble_val > single_val:
+            model = ensemble
+            trained = f"snapshot ensemble (mean class probabilities) of {len(members)} cycle-end models: this cycle's and {Path(cfg.init).name}; " + trained
     info = {"classes": list(FER_CLASSES), "width": cfg.width, "dropout": cfg.dropout, "input": "48x48 grey, (x/255-0.5)/0.25",
             "tta": "hflip" if cfg.tta_flip else "none", "trained": trained}
-    Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, cfg.out, metadata={"info": json.dumps(info)})
-    test_x, test_y = data["test"]
+    save_face_model(model, cfg.out, info)
     ours = metrics.classification_report(test_y, _predict(model, test_x, cfg.tta_flip).argmax(1), 7)
     if cfg.tta_flip:
         ours["no_tta"] = metrics.classification_report(test_y, _predict(model, test_x).argmax(1), 7)
@@ -229,6 +238,7 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         "metrics": {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"]},
         "test": ours,
         "baseline_fer_mini_xception": _baseline_scores(test_x, test_y),
+        "snapshot_ensemble_check": ensemble_check,
         "date": time.strftime("%Y-%m-%d"),
         "commit": commit,
     }
@@ -241,16 +251,10 @@ def train_face(cfg: FaceTrainConfig) -> dict:
 
 
 def evaluate_face_weights(path: str | Path, data: str | Path) -> dict:
-    """Score exported FaceCNN safetensors on FER2013 PrivateTest (with the mirror-image averaging the weights were evaluated with)."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
+    """Score exported face weights on FER2013 PrivateTest (with the mirror-image averaging the weights were evaluated with)."""
+    from emorec.models.face_cnn import load_face_model
 
-    from emorec.models.face_cnn import FaceCNN
-
-    with safe_open(str(path), framework="pt") as fh:
-        info = json.loads(fh.metadata()["info"])
-    model = FaceCNN(len(info["classes"]), info["width"], info["dropout"])
-    model.load_state_dict(load_file(str(path)))
+    model, info = load_face_model(path)
     table = load_fer2013(data)
     test = table[table.split == "test"]
     flip = info.get("tta") == "hflip"
