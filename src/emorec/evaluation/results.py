@@ -58,9 +58,20 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
         target = regression if d.get("kind") == "regression" else classification
         meta = (d["dataset"], d["protocol"], ", ".join(map(str, d.get("seeds", []))), d.get("date", ""), d.get("commit", ""), path.as_posix())
         target.append((d["model"], d["metrics"], meta))
+        if "no_tta" in d.get("test", {}):
+            target.append((f"{d['model']} without mirror-image averaging", d["test"]["no_tta"], meta))
         for key, label in _BASELINES.items():
             if key in d:
                 target.append((label, d[key], meta))
+                if "tta_flip" in d[key]:
+                    target.append((label.replace(" (baseline", " + mirror-image averaging (baseline"), d[key]["tta_flip"], meta))
+        check = d.get("snapshot_ensemble_check")
+        if check:
+            notes.append(
+                f"- **{d['model']}** snapshot ensemble check on PublicTest (the selection split): WA {100 * check['publictest_wa_single']:.1f} % "
+                f"for the last cycle alone, {100 * check['publictest_wa_ensemble']:.1f} % for the ensemble; exported: {check['chosen']} "
+                f"(the last cycle alone scores {100 * check['privatetest_single']['wa']:.1f} % WA on PrivateTest)."
+            )
         if "cross_corpus_ckplus" in d:
             c = d["cross_corpus_ckplus"]
             notes.append(f"- **{d['model']}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %.")
