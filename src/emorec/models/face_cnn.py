@@ -88,12 +88,14 @@ class FaceSnapshotEnsemble(nn.Module):
 
 def save_face_model(model: FaceCNN | FaceSnapshotEnsemble, path: str | Path, info: dict) -> None:
     """Write a face model as safetensors; ``info`` (classes, width, dropout, …) goes into the metadata,
-    with ``members`` = the number of snapshots for an ensemble."""
+    with ``members`` = the number of snapshots for an ensemble. Floating-point tensors are stored as
+    float16 (half the size; :func:`load_face_model` computes in float32)."""
     from safetensors.torch import save_file
 
     info = dict(info, members=len(model.members) if isinstance(model, FaceSnapshotEnsemble) else 1)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata={"info": json.dumps(info)})
+    tensors = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(path), metadata={"info": json.dumps(info)})
 
 
 def load_face_model(path: str | Path) -> tuple[FaceCNN | FaceSnapshotEnsemble, dict]:
