@@ -129,6 +129,7 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
         save_face_model(ensemble, tmp_path / "e.safetensors", {"classes": list("abcdefg"), "width": 4, "dropout": 0.3})
         again, info = load_face_model(tmp_path / "e.safetensors")
         assert info["members"] == 2 and isinstance(again, FaceSnapshotEnsemble)
-        np.testing.assert_allclose(again(x).numpy(), ensemble(x).numpy(), atol=1e-6)
+        # stored as float16: the same probabilities to about three decimals
+        np.testing.assert_allclose(torch.softmax(again(x), 1).numpy(), torch.softmax(ensemble(x), 1).numpy(), atol=5e-3)
     with pytest.raises(FileNotFoundError, match="nowhere.safetensors"):
         load_face_model(tmp_path / "nowhere.safetensors")

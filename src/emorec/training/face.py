@@ -225,6 +225,7 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     info = {"classes": list(FER_CLASSES), "width": cfg.width, "dropout": cfg.dropout, "input": "48x48 grey, (x/255-0.5)/0.25",
             "tta": "hflip" if cfg.tta_flip else "none", "trained": trained}
     save_face_model(model, cfg.out, info)
+    model, _ = load_face_model(cfg.out)  # the figures below are those of the exported (float16) file
     ours = metrics.classification_report(test_y, _predict(model, test_x, cfg.tta_flip).argmax(1), 7)
     if cfg.tta_flip:
         ours["no_tta"] = metrics.classification_report(test_y, _predict(model, test_x).argmax(1), 7)
