@@ -326,13 +326,13 @@ class FaceCnnExtractor(Extractor):
 
     Record arrays
     -------------
-    grid : (num_frames, 256) float32, expression embedding (penultimate layer)
+    grid : (num_frames, embed_dim) float32, expression embedding (penultimate layer; 256 per network, 512 for the shipped two-network snapshot ensemble)
     probs : (num_frames, 7) float32, over the model's classes (FER2013 order)
     mask : (num_frames,) bool, ``face_present``
     """
 
     name = "face.cnn"
-    version = "2"
+    version = "3"  # bump whenever the shipped weights change
     needs = "video"
     requires = ("face.track",)
 
