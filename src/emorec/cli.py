@@ -198,6 +198,7 @@ def train_voice_probe(
     actors: Annotated[Optional[str], typer.Option(help="Comma-separated actor numbers to use (default: all 24).")] = None,
     speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; CV figures only, no weights written).")] = False,
     corpus: Annotated[str, typer.Option(help="'ravdess' (EmoBox actor folds) or 'emodb' (leave-one-speaker-out).")] = "ravdess",
+    add_emodb: Annotated[Optional[Path], typer.Option(help="EMO-DB folder: its clips (6 classes mapped to RAVDESS's) join every training set, never a test set.")] = None,
 ) -> None:
     """Voice classifier: encoder blocks + eGeMAPS probe; nested speaker-independent CV (RAVDESS EmoBox folds / EMO-DB LOSO), then fit on all speakers."""
     from emorec.errors import EmorecError
@@ -205,8 +206,9 @@ def train_voice_probe(
 
     limit = tuple(int(a) for a in actors.split(",")) if actors else None
     try:
-        result = run(data, store, None if speaker_norm else out, results, seed=seed, workers=workers, limit_actors=limit, speaker_norm=speaker_norm, corpus=corpus)
-    except EmorecError as exc:
+        result = run(data, store, None if speaker_norm else out, results, seed=seed, workers=workers, limit_actors=limit, speaker_norm=speaker_norm, corpus=corpus,
+                     add_emodb=add_emodb)
+    except (EmorecError, ValueError) as exc:
         _fail(str(exc))
     m = result["metrics"]
     typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")

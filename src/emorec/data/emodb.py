@@ -14,11 +14,15 @@ import pandas as pd
 
 from emorec.errors import DatasetError
 
-__all__ = ["EMODB_CLASSES", "EMODB_SPEAKERS", "load_emodb"]
+__all__ = ["EMODB_CLASSES", "EMODB_SPEAKERS", "EMODB_TO_RAVDESS", "load_emodb"]
 
 _LETTERS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness", "N": "neutral"}
 EMODB_CLASSES = tuple(_LETTERS.values())
 EMODB_SPEAKERS = ("03", "08", "09", "10", "11", "12", "13", "14", "15", "16")
+EMODB_TO_RAVDESS = {"anger": "angry", "disgust": "disgust", "fear": "fearful", "happiness": "happy", "sadness": "sad", "neutral": "neutral"}
+"""EMO-DB class → RAVDESS class, for training on both corpora. Boredom has no
+RAVDESS counterpart and is left out (it is not RAVDESS "calm": calm is a
+positive low-arousal state, boredom a negative one)."""
 
 
 def load_emodb(root: str | Path) -> pd.DataFrame:

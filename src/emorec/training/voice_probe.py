@@ -108,13 +108,16 @@ def _select(X, y, stored, classes, splits: list[np.ndarray], pool: np.ndarray, g
 def train_voice_probe(
     root: str | Path, store: str | Path, out: str | Path | None, results: str | Path | None = None, seed: int = 0, workers: int = 2,
     limit_actors: tuple[int, ...] | None = None, speaker_norm: bool = False, corpus: str = "ravdess",
-    block_choices: tuple[tuple[int, ...], ...] = BLOCK_CHOICES, c_choices: tuple[float, ...] = C_CHOICES,
+    block_choices: tuple[tuple[int, ...], ...] = BLOCK_CHOICES, c_choices: tuple[float, ...] = C_CHOICES, add_emodb: str | Path | None = None,
 ) -> dict:
     """Nested cross-validation on the speaker-independent folds, then fit on all speakers and save.
 
     With ``speaker_norm`` every speaker's features are z-scored with that speaker's
     own statistics first (:func:`speaker_normalise`; transductive at test time).
     ``block_choices`` × ``c_choices`` is the selection grid (smaller grids for smoke runs).
+    ``add_emodb`` (RAVDESS only): an EMO-DB folder whose clips, mapped by
+    :data:`emorec.data.emodb.EMODB_TO_RAVDESS` (boredom left out), join every
+    training set — outer, inner and final — and never a test set.
 
     Returns
     -------
@@ -144,6 +147,21 @@ def train_voice_probe(
         protocol = "leave-one-speaker-out (10 folds, speaker-independent)"
     else:
         raise ValueError(f"unknown corpus {corpus!r} (ravdess or emodb)")
+    if add_emodb is not None:
+        if corpus != "ravdess":
+            raise ValueError("add_emodb joins EMO-DB to RAVDESS training sets; use it with corpus='ravdess'")
+        from emorec.data.emodb import EMODB_TO_RAVDESS, load_emodb
+
+        extra = load_emodb(add_emodb)
+        extra = extra[extra.emotion.isin(list(EMODB_TO_RAVDESS))].reset_index(drop=True)
+        Xe, _, extra, stored_e = _features(extra, store, workers)
+        if stored_e != stored:
+            raise ValueError(f"EMO-DB features hold encoder blocks {stored_e}, RAVDESS features {stored}")
+        X = np.concatenate([X, Xe])
+        y = np.concatenate([y, [RAVDESS_CLASSES.index(EMODB_TO_RAVDESS[e]) for e in extra.emotion]])
+        speakers = np.concatenate([speakers.astype(str), "emodb-" + extra.speaker.astype(str).to_numpy()])
+        splits = [(k, spk, np.concatenate([test, np.zeros(len(extra), bool)])) for k, spk, test in splits]  # never tested on
+        dataset += f" + EMO-DB training clips ({len(extra)}, 6 classes mapped, boredom left out; never in a test fold)"
     if speaker_norm:
         X = speaker_normalise(X, speakers)
     masks = [test for _, _, test in splits]
