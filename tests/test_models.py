@@ -99,6 +99,19 @@ def test_tiny_voice_probe_training_on_real_clips(tmp_path):
     assert set(result["selection"]) == {"[3, 4] C=0.01", "[3, 4] C=0.1"}
     assert result["metrics"]["ua_mean"] > 1.5 / 8
     assert VoiceProbe.load(tmp_path / "w.safetensors").classes == RAVDESS_CLASSES
+    # EMO-DB clips join the training sets only: same test folds, boredom left out, classes mapped
+    import shutil
+
+    emodb = tmp_path / "emodb"
+    emodb.mkdir()
+    picked = sorted((root.parent / "emodb_2s").glob("03a0[12]*.flac")) + [root.parent / "emodb_2s" / "03a04Lc.flac"]  # 8 + 1 boredom
+    for f in picked:
+        shutil.copy(f, emodb / f.name)
+    joint = train_voice_probe(root, tmp_path / "store", None, None, workers=1, limit_actors=(1, 4, 8),
+                              block_choices=((3, 4),), c_choices=(0.01,), add_emodb=emodb)
+    assert [f["num_samples"] for f in joint["folds"]] == [f["num_samples"] for f in result["folds"]] == [60, 60, 60]
+    expected = sum(1 for f in picked if f.stem[5] != "L")
+    assert f"EMO-DB training clips ({expected}," in joint["dataset"]
 
 
 def test_speaker_normalise_uses_each_speakers_own_statistics():
