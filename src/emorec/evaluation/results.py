@@ -76,7 +76,7 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
             c = d["cross_corpus_ckplus"]
             notes.append(f"- **{d['model']}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %.")
         if "folds" in d:
-            notes.append(f"- **{d['model']}** per-fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d["folds"]) + f". {d.get('features', '')}")
+            notes.append(f"- **{d['model']}** ({d['dataset']}) per-fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d["folds"]) + f". {d.get('features', '')}")
         elif "features" in d:
             notes.append(f"- **{d['model']}**: {d['features']}.")
     lines = [HEADER]

@@ -10,8 +10,8 @@ layer-wise finding of Pepino, Riera & Ferrer 2021, "Emotion recognition from
 speech using wav2vec 2.0 embeddings", section 4). The weights ship in the
 package as safetensors (``emorec/weights/voice_probe.safetensors``).
 
-Licence of the shipped weights: trained on RAVDESS (CC BY-NC-SA 4.0) — research
-and non-commercial use only.
+Licence of the shipped weights: trained on RAVDESS (CC BY-NC-SA 4.0) and EMO-DB
+(free for research) — research and non-commercial use only.
 """
 
 from __future__ import annotations

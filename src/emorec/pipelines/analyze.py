@@ -9,7 +9,7 @@ Per-modality readings (v0 baselines, to be replaced by trained fusion models):
   ``face_cnn``, see :data:`DEFAULT_FACE_MODEL`) on the primary face's aligned
   grey crop: 7 class probabilities per frame where a face is found.
 - **voice** — :class:`emorec.models.voice_probe.VoiceProbe` (trained by emorec
-  on RAVDESS) on 2 s windows every 1 s inside speech segments (mean+std of
+  on RAVDESS + EMO-DB) on 2 s windows every 1 s inside speech segments (mean+std of
   Moonshine encoder block outputs ‖ eGeMAPS functionals); each speech frame takes the
   nearest window's 8 class probabilities.
 - **words** — emorec's ``text_emobank`` model (MiniLM fine-tuned on EmoBank;
@@ -379,7 +379,7 @@ def analyze(
         voice_probs, voice_mask, segment_voice = _voice_readings(features, clip.audio, probe)
         readings_p.append((project_probs(voice_probs, probe.classes), voice_mask))
         readings_va.append((voice_probs @ valence_arousal_of(probe.classes), voice_mask))
-        models["voice"] = f"emorec voice_probe (Moonshine base-en encoder blocks {list(probe.blocks)} + eGeMAPS functionals, logistic regression; trained on RAVDESS, research use only)"
+        models["voice"] = f"emorec voice_probe (Moonshine base-en encoder blocks {list(probe.blocks)} + eGeMAPS functionals, logistic regression; trained on RAVDESS + EMO-DB, research use only)"
     # words
     text_va = np.zeros((t, 2), np.float32)
     text_mask = np.zeros(t, bool)
