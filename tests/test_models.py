@@ -146,3 +146,18 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
         np.testing.assert_allclose(torch.softmax(again(x), 1).numpy(), torch.softmax(ensemble(x), 1).numpy(), atol=5e-3)
     with pytest.raises(FileNotFoundError, match="nowhere.safetensors"):
         load_face_model(tmp_path / "nowhere.safetensors")
+
+
+def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
+    """emorec's face.cnn on MEAD's posed happy face: mirror-averaged probabilities, one embedding per network."""
+    from emorec.features.base import ClipInput
+    from emorec.features.face import FaceCnnExtractor, FaceExtractor, _face_cnn
+
+    model, classes, flip = _face_cnn()
+    clip = ClipInput(data_dir / "mead_happy_noaudio.mp4")
+    face = FaceExtractor().compute(clip, {})
+    rec = FaceCnnExtractor().compute(clip, {"face.track": face})
+    probs = rec["probs"][rec["mask"]]
+    assert flip and rec["grid"].shape[1] == model.embed_dim
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert classes[int(probs.mean(axis=0).argmax())] == "happy"

@@ -340,7 +340,7 @@ class FaceCnnExtractor(Extractor):
         import cv2
         import torch
 
-        from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD
+        from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities
 
         model, classes, flip = _face_cnn()
         face = deps["face.track"]
@@ -353,10 +353,10 @@ class FaceCnnExtractor(Extractor):
                 sel = idx[b : b + 256]
                 crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][sel]])
                 x = (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
-                e = model.forward_features(x)
+                e = model.forward_features(x)  # one pass gives both the embedding and the probabilities
                 emb[sel] = e.numpy()
                 p = torch.softmax(model.forward_head(e), dim=1)
                 if flip:
-                    p = (p + torch.softmax(model(x.flip(-1)), dim=1)) / 2
+                    p = (p + class_probabilities(model, x.flip(-1))) / 2
                 probs[sel] = p.numpy()
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": "emorec face_cnn (FER2013)"})

@@ -21,7 +21,7 @@ from torch import nn
 
 from emorec.models.blocks import ConvStage
 
-__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
+__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
 
 INPUT_MEAN, INPUT_STD = 0.5, 0.25
 """Input standardisation: ``(grey / 255 - INPUT_MEAN) / INPUT_STD``."""
@@ -84,6 +84,15 @@ class FaceSnapshotEnsemble(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
+
+
+def class_probabilities(model: nn.Module, x: torch.Tensor, mirror: bool = False) -> torch.Tensor:
+    """Softmax class probabilities of a face model, ``x`` (batch, 1, 48, 48) → (batch, num_classes);
+    with ``mirror``, the mean over each face and its mirror image (test-time augmentation)."""
+    probs = torch.softmax(model(x), dim=1)
+    if mirror:
+        probs = (probs + torch.softmax(model(x.flip(-1)), dim=1)) / 2
+    return probs
 
 
 def save_face_model(model: FaceCNN | FaceSnapshotEnsemble, path: str | Path, info: dict) -> None:

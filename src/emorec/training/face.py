@@ -136,14 +136,13 @@ def _arrays(cfg: FaceTrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def _predict(model, images: np.ndarray, flip: bool = False, batch: int = 256) -> np.ndarray:
     """Class probabilities ``(num_images, num_classes)`` of ``images`` (num_images, 48, 48) uint8;
     with ``flip``, the mean of each image's and its mirror image's probabilities."""
+    from emorec.models.face_cnn import class_probabilities
+
     model.eval()
     outs = []
     for i in range(0, len(images), batch):
         x = (torch.from_numpy(images[i : i + batch]).float()[:, None] / 255.0 - MEAN) / STD
-        p = torch.softmax(model(x), dim=1)
-        if flip:
-            p = (p + torch.softmax(model(x.flip(-1)), dim=1)) / 2
-        outs.append(p.numpy())
+        outs.append(class_probabilities(model, x, flip).numpy())
     return np.concatenate(outs)
 
 
