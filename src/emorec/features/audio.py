@@ -209,7 +209,7 @@ class MoonshineEncoderExtractor(Extractor):
     averaged (patent 000: 1 s windows, 0.1 s hop). The outputs of the middle
     blocks ``blocks`` are kept too: they carry more emotion than the last
     block, which is shaped for decoding words (RAVDESS, EmoBox folds, mean+std
-    + logistic regression: block 4 74.8 % UA vs last 70.8 %; layer-wise
+    + logistic regression, exploratory sweep: block 4 74.8 % UA vs last 70.8 %; layer-wise
     probing finds the same for wav2vec 2.0 / HuBERT, Pepino et al. 2021).
 
     Parameters
