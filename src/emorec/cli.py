@@ -295,6 +295,7 @@ def cv(
     seed: Annotated[int, typer.Option()] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
     speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; stated in the results).")] = False,
+    add_emodb: Annotated[Optional[Path], typer.Option(help="With --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
 ) -> None:
     """Speaker-independent cross-validation over all folds of a corpus: UA and WA per fold, mean ± std (no weights written)."""
     from emorec.errors import EmorecError
@@ -305,7 +306,7 @@ def cv(
     from emorec.training.voice_probe import train_voice_probe as run
 
     try:
-        result = run(data, store, None, results, seed=seed, workers=workers, speaker_norm=speaker_norm, corpus=corpus)
+        result = run(data, store, None, results, seed=seed, workers=workers, speaker_norm=speaker_norm, corpus=corpus, add_emodb=add_emodb)
     except (EmorecError, ValueError) as exc:
         _fail(str(exc))
     for f in result["folds"]:

@@ -130,6 +130,8 @@ def train_voice_probe(
     RuntimeError
         Feature extraction failed for some files.
     """
+    if add_emodb is not None and corpus != "ravdess":  # before any feature extraction
+        raise ValueError("add_emodb joins EMO-DB to RAVDESS training sets; use it with corpus='ravdess'")
     store = FeatureStore(store)
     if corpus == "ravdess":
         X, y, table, stored = ravdess_features(root, store, workers, limit_actors)
@@ -148,8 +150,6 @@ def train_voice_probe(
     else:
         raise ValueError(f"unknown corpus {corpus!r} (ravdess or emodb)")
     if add_emodb is not None:
-        if corpus != "ravdess":
-            raise ValueError("add_emodb joins EMO-DB to RAVDESS training sets; use it with corpus='ravdess'")
         from emorec.data.emodb import EMODB_TO_RAVDESS, load_emodb
 
         extra = load_emodb(add_emodb)
