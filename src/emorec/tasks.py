@@ -14,7 +14,7 @@ from torch import nn
 
 from emorec import metrics
 
-__all__ = ["ClassificationTask", "RegressionTask"]
+__all__ = ["ClassificationTask", "RegressionTask", "ClassAffectTask", "ccc_loss"]
 
 
 @dataclass
@@ -65,3 +65,56 @@ class RegressionTask:
             out[f"mae_{name}"] = metrics.mae(target[:, i], pred[:, i])
         out["pearson_mean"] = float(np.mean([out[f"pearson_{n}"] for n in self.names]))
         return out
+
+
+def ccc_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``1 − CCC`` averaged over columns; ``pred``, ``target`` (batch, num_outputs).
+
+    CCC = 2 cov(x, y) / (var x + var y + (mean x − mean y)²) (Lin 1989), the
+    loss of the AVEC challenges and of the ``tcn_gated`` method.
+    """
+    mp, mt = pred.mean(0), target.mean(0)
+    cov = ((pred - mp) * (target - mt)).mean(0)
+    ccc = 2 * cov / (pred.var(0, unbiased=False) + target.var(0, unbiased=False) + (mp - mt) ** 2 + 1e-8)
+    return (1 - ccc).mean()
+
+
+@dataclass
+class ClassAffectTask:
+    """Emotion classes plus (valence, arousal) read from them: the model outputs
+    (batch, num_classes + 2) — logits, then valence and arousal.
+
+    Loss: class-weighted cross-entropy (optional label smoothing) + ``affect_weight`` ×
+    ``1 − CCC`` (:func:`ccc_loss`) against each class's (valence, arousal) coordinates
+    (``affect``, e.g. :func:`emorec.emotion_space.valence_arousal_of` — a proxy).
+    Scores: WA, UA, F1 of the classes; CCC of valence and arousal against the proxy.
+
+    Attributes
+    ----------
+    classes : tuple of str
+    affect : (num_classes, 2) np.ndarray
+        (valence, arousal) of each class.
+    class_weights : (num_classes,) np.ndarray or None
+        Cross-entropy weights (e.g. inverse class frequency); None = equal.
+    affect_weight, label_smoothing : float
+    """
+
+    classes: tuple[str, ...]
+    affect: np.ndarray
+    class_weights: np.ndarray | None = None
+    affect_weight: float = 0.5
+    label_smoothing: float = 0.0
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        k = len(self.classes)
+        weight = None if self.class_weights is None else torch.as_tensor(self.class_weights, dtype=out.dtype)
+        ce = nn.functional.cross_entropy(out[:, :k], target, weight=weight, label_smoothing=self.label_smoothing)
+        return ce + self.affect_weight * ccc_loss(out[:, k:], torch.as_tensor(self.affect, dtype=out.dtype)[target])
+
+    def scores(self, out: np.ndarray, target: np.ndarray) -> dict[str, float]:
+        k = len(self.classes)
+        res = ClassificationTask(self.classes).scores(out[:, :k], target)
+        proxy = np.asarray(self.affect)[target]
+        res["ccc_valence"] = metrics.ccc(proxy[:, 0], out[:, k])
+        res["ccc_arousal"] = metrics.ccc(proxy[:, 1], out[:, k + 1])
+        return res

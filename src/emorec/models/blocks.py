@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
-__all__ = ["conv_bn_relu", "ConvStage"]
+__all__ = ["conv_bn_relu", "ConvStage", "TemporalBlock", "AttentiveStatsPooling"]
 
 
 def conv_bn_relu(cin: int, cout: int, kernel: int = 3) -> nn.Sequential:
@@ -20,3 +21,52 @@ class ConvStage(nn.Sequential):
         if dropout:
             layers.append(nn.Dropout2d(dropout))
         super().__init__(*layers)
+
+
+class TemporalBlock(nn.Module):
+    """One residual block of a temporal convolutional network (TCN; Bai, Kolter & Koltun 2018,
+    "An Empirical Evaluation of Generic Convolutional and Recurrent Networks for Sequence
+    Modeling", section 3): two dilated 1-D convolutions with GELU and dropout, plus the input.
+
+    Shape: (batch, channels, time) → (batch, channels, time). ``causal`` pads on the
+    left only (the output at t sees inputs up to t); otherwise the padding is
+    symmetric (utterance-level models see both sides).
+    """
+
+    def __init__(self, channels: int, kernel: int = 3, dilation: int = 1, dropout: float = 0.1, causal: bool = False):
+        super().__init__()
+        self.pad = (kernel - 1) * dilation
+        self.causal = causal
+        self.conv1 = nn.Conv1d(channels, channels, kernel, dilation=dilation)
+        self.conv2 = nn.Conv1d(channels, channels, kernel, dilation=dilation)
+        self.drop = nn.Dropout(dropout)
+        self.act = nn.GELU()
+
+    def _padded(self, x: torch.Tensor) -> torch.Tensor:
+        left = self.pad if self.causal else self.pad // 2
+        return nn.functional.pad(x, (left, self.pad - left))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.drop(self.act(self.conv1(self._padded(x))))
+        h = self.drop(self.act(self.conv2(self._padded(h))))
+        return x + h
+
+
+class AttentiveStatsPooling(nn.Module):
+    """Attentive statistics pooling (Okabe, Koshinaka & Shinoda, Interspeech 2018, section 3):
+    attention-weighted mean and standard deviation over time, padded frames excluded.
+
+    Shapes: ``x`` (batch, channels, time), ``mask`` (batch, time) bool (True = real
+    frame) → (batch, 2 × channels).
+    """
+
+    def __init__(self, channels: int, hidden: int = 64):
+        super().__init__()
+        self.attention = nn.Sequential(nn.Conv1d(channels, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        scores = self.attention(x).squeeze(1).masked_fill(~mask, float("-inf"))
+        w = torch.softmax(scores, dim=1).unsqueeze(1)
+        mean = (w * x).sum(dim=2)
+        var = (w * x * x).sum(dim=2) - mean * mean
+        return torch.cat([mean, var.clamp(min=1e-6).sqrt()], dim=1)

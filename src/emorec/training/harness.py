@@ -54,22 +54,25 @@ class TrainConfig:
     results: str | None = None
 
 
-def fit(module, train_loader, val_loader, cfg: TrainConfig, monitor: str, mode: str = "max"):
+def fit(module, train_loader, val_loader, cfg: TrainConfig, monitor: str | None, mode: str = "max"):
     """Train ``module`` (an :class:`~emorec.training.module.EmotionModule`) and load its best epoch.
 
     Parameters
     ----------
     module : EmotionModule
     train_loader, val_loader : torch.utils.data.DataLoader
+        ``val_loader`` may be None when ``monitor`` is None.
     cfg : TrainConfig
-    monitor : str
-        Logged dev metric that selects the epoch, e.g. ``"val/ua"``, ``"val/pearson_valence"``.
+    monitor : str or None
+        Logged dev metric that selects the epoch, e.g. ``"val/ua"``, ``"val/pearson_valence"``;
+        None = no selection: train all ``cfg.epochs`` and keep the last epoch (for
+        recipes with a fixed schedule and no dev set).
     mode : {"max", "min"}
 
     Returns
     -------
     lightning.Trainer
-        After training; ``module`` holds the best epoch's weights.
+        After training; ``module`` holds the best (or last) epoch's weights.
     """
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
@@ -78,15 +81,20 @@ def fit(module, train_loader, val_loader, cfg: TrainConfig, monitor: str, mode: 
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
-    best = ModelCheckpoint(dirpath=run, filename="best", monitor=monitor, mode=mode, save_last=True)
+    if monitor is None:
+        best = ModelCheckpoint(dirpath=run, save_top_k=0, save_last=True)
+        callbacks = [best]
+    else:
+        best = ModelCheckpoint(dirpath=run, filename="best", monitor=monitor, mode=mode, save_last=True)
+        callbacks = [best, EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience)]
     trainer = L.Trainer(
         max_epochs=cfg.epochs, accelerator=cfg.accelerator, devices=cfg.devices, default_root_dir=run,
-        logger=L.pytorch.loggers.CSVLogger(run, name="logs"), callbacks=[best, EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience)],
+        logger=L.pytorch.loggers.CSVLogger(run, name="logs"), callbacks=callbacks,
         enable_progress_bar=True, deterministic=False, num_sanity_val_steps=0,
     )
     resume = run / "last.ckpt"
     trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume) if resume.exists() else None)
-    if best.best_model_path:
+    if monitor is not None and best.best_model_path:
         state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)["state_dict"]  # emorec's own checkpoint
         module.load_state_dict(state)
     module.eval()

@@ -33,17 +33,18 @@ class EmotionModule(L.LightningModule):
         self._val: list[tuple[np.ndarray, np.ndarray]] = []
 
     def forward(self, x):
-        return self.model(x)
+        """``x`` is the model's input, or a tuple of its inputs (e.g. padded sequences and their lengths)."""
+        return self.model(*x) if isinstance(x, (tuple, list)) else self.model(x)
 
     def training_step(self, batch, batch_idx):
         x, y = batch
-        loss = self.task.loss(self.model(x), y)
+        loss = self.task.loss(self(x), y)
         self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
         return loss
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
-        logits = self.model(x)
+        logits = self(x)
         self.log("val/loss", self.task.loss(logits, y), prog_bar=False, on_epoch=True)
         self._val.append((logits.detach().cpu().numpy(), y.cpu().numpy()))
 

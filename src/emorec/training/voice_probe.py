@@ -1,8 +1,8 @@
 """Train and evaluate the voice probe on RAVDESS speech (or EMO-DB), with nested model selection.
 
-Protocol: RAVDESS — the EmoBox 6 actor-independent folds (test actors per fold
-listed in :data:`emorec.data.ravdess.EMOBOX_FOLDS`), 8 classes; EMO-DB —
-leave-one-speaker-out (10 folds), 7 classes. UA and WA per fold, mean ± std.
+Protocol (:func:`emorec.data.speech.speech_corpus`): RAVDESS — the EmoBox 6
+actor-independent folds, 8 classes; EMO-DB — leave-one-speaker-out (10 folds),
+7 classes. UA and WA per fold, mean ± std.
 
 The probe's settings — which Moonshine encoder blocks (:data:`BLOCK_CHOICES`)
 and the regularisation ``C`` (:data:`C_CHOICES`) — are chosen for each test
@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from emorec import metrics
-from emorec.data.ravdess import EMOBOX_FOLDS, RAVDESS_CLASSES, load_ravdess
+from emorec.data.speech import speech_corpus
 from emorec.evaluation.results import git_commit
 from emorec.models.voice_probe import NUM_FUNCTIONALS, STATE_DIM, VoiceProbe, utterance_features
 from emorec.pipelines.extract import extract_clip, extract_many
 from emorec.store import FeatureStore
 
-__all__ = ["ravdess_features", "train_voice_probe", "speaker_normalise", "BLOCK_CHOICES", "C_CHOICES"]
+__all__ = ["train_voice_probe", "speaker_normalise", "BLOCK_CHOICES", "C_CHOICES"]
 
 EXTRACTORS = ("audio.moonshine", "audio.egemaps")
 BLOCK_CHOICES: tuple[tuple[int, ...], ...] = ((4,), (3, 4), (2, 3, 4), (3, 4, 5))
@@ -38,31 +38,32 @@ C_CHOICES: tuple[float, ...] = (0.003, 0.01, 0.03)
 """Inverse regularisation strengths the selection chooses from."""
 
 
-def ravdess_features(root: str | Path, store: FeatureStore, workers: int = 2, limit_actors: tuple[int, ...] | None = None):
-    """Features of every RAVDESS speech clip (see :func:`_features`), labels, the index table."""
-    table = load_ravdess(root)
-    if limit_actors:
-        table = table[table.actor.isin(limit_actors)].reset_index(drop=True)
-    return _features(table, store, workers)
-
-
 def _features(table, store: FeatureStore, workers: int):
     """Probe inputs of every clip in ``table``.
 
     Returns ``X`` (num_clips, num_stored_blocks × 832 + 88): every stored encoder
-    block's mean+std, then the eGeMAPS functionals; labels ``y`` (num_clips,);
-    the table; the stored block numbers, in ``X``'s order.
+    block's mean+std, then the eGeMAPS functionals; and the stored block
+    numbers, in ``X``'s order.
+
+    Raises
+    ------
+    RuntimeError
+        Feature extraction failed for some files.
+    ValueError
+        Clips whose features hold different encoder blocks.
     """
     report = extract_many(table.path, store, EXTRACTORS, workers=workers, progress=True)
     if report.failures:
         raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
-    X, stored = [], None
+    X, stored = [], set()
     for path in table.path:
         clip = extract_clip(path, store, EXTRACTORS)  # all reused from the store
         rec = clip.records["audio.moonshine"]
-        stored = tuple(rec.meta["blocks"])
+        stored.add(tuple(rec.meta["blocks"]))
         X.append(utterance_features(rec["block_states"], clip.records["audio.egemaps"]["functionals"][0]))
-    return np.stack(X), table.label.to_numpy(), table, stored
+    if len(stored) != 1:
+        raise ValueError(f"the clips' features hold different encoder blocks: {sorted(stored)}")
+    return np.stack(X), stored.pop()
 
 
 def _columns(stored: tuple[int, ...], blocks: tuple[int, ...]) -> np.ndarray:
@@ -130,38 +131,9 @@ def train_voice_probe(
     RuntimeError
         Feature extraction failed for some files.
     """
-    if add_emodb is not None and corpus != "ravdess":  # before any feature extraction
-        raise ValueError("add_emodb joins EMO-DB to RAVDESS training sets; use it with corpus='ravdess'")
-    store = FeatureStore(store)
-    if corpus == "ravdess":
-        X, y, table, stored = ravdess_features(root, store, workers, limit_actors)
-        classes, speakers = RAVDESS_CLASSES, table.actor.to_numpy()
-        splits = [(k, list(actors), table.actor.isin(actors).to_numpy()) for k, actors in enumerate(EMOBOX_FOLDS)]
-        dataset = "RAVDESS speech (1440 clips, 24 actors, 8 classes)" if limit_actors is None else f"RAVDESS speech, actors {limit_actors}"
-        protocol = "EmoBox 6 actor-independent folds (speaker-independent), fit on 5 folds / test on 1"
-    elif corpus == "emodb":
-        from emorec.data.emodb import EMODB_CLASSES, EMODB_SPEAKERS, load_emodb
-
-        X, y, table, stored = _features(load_emodb(root), store, workers)
-        classes, speakers = EMODB_CLASSES, table.speaker.to_numpy()
-        splits = [(k, [spk], (table.speaker == spk).to_numpy()) for k, spk in enumerate(EMODB_SPEAKERS)]
-        dataset = "EMO-DB, this copy cut/padded to 2.0 s (535 clips, 10 speakers, 7 classes)"
-        protocol = "leave-one-speaker-out (10 folds, speaker-independent)"
-    else:
-        raise ValueError(f"unknown corpus {corpus!r} (ravdess or emodb)")
-    if add_emodb is not None:
-        from emorec.data.emodb import EMODB_TO_RAVDESS, load_emodb
-
-        extra = load_emodb(add_emodb)
-        extra = extra[extra.emotion.isin(list(EMODB_TO_RAVDESS))].reset_index(drop=True)
-        Xe, _, extra, stored_e = _features(extra, store, workers)
-        if stored_e != stored:
-            raise ValueError(f"EMO-DB features hold encoder blocks {stored_e}, RAVDESS features {stored}")
-        X = np.concatenate([X, Xe])
-        y = np.concatenate([y, [RAVDESS_CLASSES.index(EMODB_TO_RAVDESS[e]) for e in extra.emotion]])
-        speakers = np.concatenate([speakers.astype(str), "emodb-" + extra.speaker.astype(str).to_numpy()])
-        splits = [(k, spk, np.concatenate([test, np.zeros(len(extra), bool)])) for k, spk, test in splits]  # never tested on
-        dataset += f" + EMO-DB training clips ({len(extra)}, 6 classes mapped, boredom left out; never in a test fold)"
+    data = speech_corpus(root, corpus, add_emodb, limit_actors)  # checks the arguments before any feature extraction
+    X, stored = _features(data.table, FeatureStore(store), workers)
+    y, classes, speakers, splits, dataset, protocol = data.labels, data.classes, data.speakers, data.folds, data.dataset, data.protocol
     if speaker_norm:
         X = speaker_normalise(X, speakers)
     masks = [test for _, _, test in splits]
