@@ -72,3 +72,17 @@ def damaged(tmp_path_factory, talking_head, ravdess_clip) -> dict[str, Path]:
     (root / "notes.txt").write_text("not a media file\n")
     out["text"] = root / "notes.txt"
     return out
+
+
+@pytest.fixture(scope="session")
+def ravdess_root() -> Path:
+    root = SHARED / "ravdess_speech_16k"
+    if not root.exists():
+        pytest.skip("../shared/data is not beside the checkout")
+    return root
+
+
+@pytest.fixture(scope="session")
+def voice_store(tmp_path_factory):
+    """One feature store for the voice-training tests (three RAVDESS actors' features are computed once)."""
+    return tmp_path_factory.mktemp("voice_store")

@@ -82,16 +82,12 @@ def test_emotion_space():
     assert p[RAVDESS_CLASSES.index("calm"), EMOTIONS.index("neutral")] == 1
 
 
-def test_tiny_voice_probe_training_on_real_clips(tmp_path):
+def test_tiny_voice_probe_training_on_real_clips(tmp_path, ravdess_root, voice_store):
     """Train on two actors' real RAVDESS clips (from ../shared/data), test on a third: better than chance."""
-    from pathlib import Path
-
     from emorec.training.voice_probe import train_voice_probe
 
-    root = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ravdess_speech_16k"
-    if not root.exists():
-        pytest.skip("../shared/data is not beside the checkout")
-    result = train_voice_probe(root, tmp_path / "store", tmp_path / "w.safetensors", tmp_path / "r.json", workers=1, limit_actors=(1, 4, 8),
+    root = ravdess_root
+    result = train_voice_probe(root, voice_store, tmp_path / "w.safetensors", tmp_path / "r.json", workers=1, limit_actors=(1, 4, 8),
                                block_choices=((3, 4),), c_choices=(0.01, 0.1))
     assert len(result["folds"]) == 3  # one per fold holding one of these actors
     # nested selection: each fold's setting comes from the other two actors only
@@ -107,7 +103,7 @@ def test_tiny_voice_probe_training_on_real_clips(tmp_path):
     picked = sorted((root.parent / "emodb_2s").glob("03a0[12]*.flac")) + [root.parent / "emodb_2s" / "03a04Lc.flac"]  # 8 + 1 boredom
     for f in picked:
         shutil.copy(f, emodb / f.name)
-    joint = train_voice_probe(root, tmp_path / "store", None, None, workers=1, limit_actors=(1, 4, 8),
+    joint = train_voice_probe(root, voice_store, None, None, workers=1, limit_actors=(1, 4, 8),
                               block_choices=((3, 4),), c_choices=(0.01,), add_emodb=emodb)
     assert [f["num_samples"] for f in joint["folds"]] == [f["num_samples"] for f in result["folds"]] == [60, 60, 60]
     expected = sum(1 for f in picked if f.stem[5] != "L")

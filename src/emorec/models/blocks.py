@@ -46,10 +46,13 @@ class TemporalBlock(nn.Module):
         left = self.pad if self.causal else self.pad // 2
         return nn.functional.pad(x, (left, self.pad - left))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.drop(self.act(self.conv1(self._padded(x))))
-        h = self.drop(self.act(self.conv2(self._padded(h))))
-        return x + h
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``mask`` (batch, time) bool, True = real frame: padded frames are zeroed after each
+        convolution, so a padded batch gives each sequence the output it has alone."""
+        keep = (lambda h: h) if mask is None else (lambda h: h * mask[:, None])
+        h = keep(self.drop(self.act(self.conv1(self._padded(x)))))
+        h = keep(self.drop(self.act(self.conv2(self._padded(h)))))
+        return keep(x + h)
 
 
 class AttentiveStatsPooling(nn.Module):

@@ -130,7 +130,9 @@ class VoiceTCN(nn.Module):
         lld = (x[..., -NUM_LLD:] - self.lld_mean) / self.lld_std
         mask = torch.arange(t, device=x.device)[None] < lengths[:, None]
         h = self.proj(torch.cat([mixed, lld], dim=-1)) * mask[..., None]
-        h = self.tcn(h.transpose(1, 2)) * mask[:, None]
+        h = h.transpose(1, 2)
+        for block in self.tcn:
+            h = block(h, mask)
         return self.pool(h, mask)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
