@@ -89,7 +89,7 @@ def test_cli_single_bad_file_exit_2(damaged, tmp_path):
     assert "truncated" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("sub", ["analyze", "extract", "extractors", "train", "train voice_probe", "train text", "cv"])
+@pytest.mark.parametrize("sub", ["analyze", "extract", "extractors", "train", "train voice_probe", "train voice_tcn", "train text", "cv"])
 def test_help(sub):
     proc = subprocess.run([sys.executable, "-m", "emorec.cli", *sub.split(), "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Usage" in proc.stdout
@@ -98,9 +98,10 @@ def test_help(sub):
 def test_cv_names_the_models_it_can_cross_validate(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "emorec.cli", "cv", "face_cnn", "--data", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "voice_probe" in proc.stderr and "official splits" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "cv", "voice_probe", "--data", str(tmp_path / "missing"), "--store", str(tmp_path / "s")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "missing" in proc.stderr and "Traceback" not in proc.stderr
+    for model in ("voice_probe", "voice_tcn"):
+        proc = subprocess.run([sys.executable, "-m", "emorec.cli", "cv", model, "--data", str(tmp_path / "missing"), "--store", str(tmp_path / "s")],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and "missing" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_report_renders_in_chromium(talking_head, session_store, tmp_path):

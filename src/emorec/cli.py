@@ -254,6 +254,49 @@ def train_face_cnn(
                f"(fer mini-Xception, same images: WA {100 * r['baseline_fer_mini_xception']['wa']:.1f} %)")
 
 
+def _voice_tcn_config(data: Path, corpus: str, add_emodb: Optional[Path], store: Path, run_dir: Path, out: Optional[Path], results: Optional[Path],
+                      epochs: int, seed: int, workers: int, accelerator: str = "cpu", devices: int = 1):
+    from emorec.training.voice_tcn import VoiceTCNConfig
+
+    return VoiceTCNConfig(data=str(data), corpus=corpus, add_emodb=str(add_emodb) if add_emodb else None, store=str(store), run_dir=str(run_dir),
+                          out=str(out) if out else None, results=str(results) if results else None, epochs=epochs, seed=seed, workers=workers,
+                          accelerator=accelerator, devices=devices)
+
+
+def _print_cv(result: dict) -> None:
+    for f in result["folds"]:
+        typer.echo(f"fold {f['fold']}  test speakers {f['test_speakers']}  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %")
+    m = result["metrics"]
+    typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
+
+
+@train_app.command("voice_tcn")
+def train_voice_tcn(
+    data: Annotated[Path, typer.Option(help="RAVDESS speech folder (Actor_XX/*.wav or .flac), or EMO-DB folder with --corpus emodb.")],
+    corpus: Annotated[str, typer.Option(help="'ravdess' (EmoBox actor folds) or 'emodb' (leave-one-speaker-out).")] = "ravdess",
+    add_emodb: Annotated[Optional[Path], typer.Option(help="EMO-DB folder: its clips (6 classes mapped to RAVDESS's) join every training set, never a test set.")] = None,
+    store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
+    run_dir: Annotated[Path, typer.Option(help="Checkpoints and logs, one run per fold (a rerun resumes).")] = Path("runs/voice_tcn"),
+    out: Annotated[Path, typer.Option(help="Where to write the final model's weights (safetensors).")] = Path("voice_tcn.safetensors"),
+    results: Annotated[Optional[Path], typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
+    epochs: Annotated[int, typer.Option(min=1)] = 30,
+    seed: Annotated[int, typer.Option()] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
+    accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
+    devices: Annotated[int, typer.Option(min=1, help="Devices (>1 = data-parallel).")] = 1,
+) -> None:
+    """Temporal voice network (TCN on encoder blocks + eGeMAPS LLDs; classes + valence/arousal): speaker-independent CV, then a model on all speakers."""
+    from emorec.errors import EmorecError
+    from emorec.training.voice_tcn import train_voice_tcn as run
+
+    try:
+        result = run(_voice_tcn_config(data, corpus, add_emodb, store, run_dir, out, results, epochs, seed, workers, accelerator, devices))
+    except (EmorecError, ValueError) as exc:
+        _fail(str(exc))
+    _print_cv(result)
+    typer.echo(f"weights: {out}")
+
+
 @train_app.command("text")
 def train_text_model(
     corpus: Annotated[str, typer.Option(help="'emobank' (V/A/D regression) or 'meld' (7 emotions).")],
@@ -280,7 +323,7 @@ def train_text_model(
     typer.echo(json.dumps({"test": r["metrics"], "frozen_probe": r["baseline_frozen_probe"]}, indent=1))
 
 
-CV_MODELS = {"voice_probe": "ravdess (EmoBox 6 actor folds) or emodb (leave-one-speaker-out)"}
+CV_MODELS = {"voice_probe": "ravdess (EmoBox 6 actor folds) or emodb (leave-one-speaker-out)", "voice_tcn": "the same folds as voice_probe"}
 """Models with a cross-validation protocol. face_cnn (FER2013) and the text models (EmoBank, MELD) are
 scored on their corpora's official splits instead: `emorec train face_cnn|text` reports the test figures."""
 
@@ -296,6 +339,8 @@ def cv(
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
     speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; stated in the results).")] = False,
     add_emodb: Annotated[Optional[Path], typer.Option(help="With --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
+    run_dir: Annotated[Path, typer.Option(help="voice_tcn: checkpoints and logs, one run per fold (a rerun resumes).")] = Path("runs/voice_tcn"),
+    epochs: Annotated[int, typer.Option(min=1, help="voice_tcn: training epochs per fold.")] = 30,
 ) -> None:
     """Speaker-independent cross-validation over all folds of a corpus: UA and WA per fold, mean ± std (no weights written)."""
     from emorec.errors import EmorecError
@@ -303,16 +348,20 @@ def cv(
     if model not in CV_MODELS:
         _fail(f"no cross-validation protocol for {model!r}; choose one of {sorted(CV_MODELS)} "
               "(face_cnn and the text models use official splits: emorec train face_cnn|text)")
-    from emorec.training.voice_probe import train_voice_probe as run
-
     try:
-        result = run(data, store, None, results, seed=seed, workers=workers, speaker_norm=speaker_norm, corpus=corpus, add_emodb=add_emodb)
+        if model == "voice_tcn":
+            from emorec.training.voice_tcn import train_voice_tcn as run_tcn
+
+            if speaker_norm:
+                _fail("--speaker-norm applies to voice_probe only")
+            result = run_tcn(_voice_tcn_config(data, corpus, add_emodb, store, run_dir, None, results, epochs, seed, workers))
+        else:
+            from emorec.training.voice_probe import train_voice_probe as run
+
+            result = run(data, store, None, results, seed=seed, workers=workers, speaker_norm=speaker_norm, corpus=corpus, add_emodb=add_emodb)
     except (EmorecError, ValueError) as exc:
         _fail(str(exc))
-    for f in result["folds"]:
-        typer.echo(f"fold {f['fold']}  test speakers {f['test_speakers']}  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %")
-    m = result["metrics"]
-    typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
+    _print_cv(result)
 
 
 @app.command()
