@@ -31,3 +31,16 @@ def test_results_page_holds_rows_baselines_and_protocol(tmp_path):
     assert "| voice_probe | RAVDESS | EmoBox folds (nested) | 75.8 ± 5.0 | 76.0 ± 6.0 |" in page
     assert "per-fold UA: 80.0, 71.6. blocks 3+4" in page
     assert "def5678" in page and "abc1234" in page
+
+
+def test_results_page_notes_the_proxy_ccc_of_a_class_model(tmp_path):
+    tcn = {
+        "model": "voice_tcn", "dataset": "RAVDESS", "protocol": "EmoBox folds", "seeds": [0], "date": "2026-11-24", "commit": "0a1b2c3",
+        "metrics": {"ua_mean": 0.7, "ua_std": 0.05, "wa_mean": 0.71, "wa_std": 0.04, "ccc_valence_mean": 0.61, "ccc_valence_std": 0.02,
+                    "ccc_arousal_mean": 0.8, "ccc_arousal_std": 0.03},
+        "folds": [{"ua": 0.7}],
+    }
+    (tmp_path / "tcn.json").write_text(json.dumps(tcn))
+    page = write_results(tmp_path, tmp_path / "results.md").read_text()
+    assert "| voice_tcn | RAVDESS | EmoBox folds | 70.0 ± 5.0 | 71.0 ± 4.0 |" in page
+    assert "class proxy coordinates (not rated dimensions): valence 0.610 ± 0.020, arousal 0.800 ± 0.030" in page

@@ -75,6 +75,10 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
         if "cross_corpus_ckplus" in d:
             c = d["cross_corpus_ckplus"]
             notes.append(f"- **{d['model']}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %.")
+        m = d["metrics"]
+        if d.get("kind") != "regression" and "ccc_valence_mean" in m:
+            notes.append(f"- **{d['model']}** valence/arousal head, CCC against the test clips' class proxy coordinates (not rated dimensions): "
+                         f"valence {m['ccc_valence_mean']:.3f} ± {m['ccc_valence_std']:.3f}, arousal {m['ccc_arousal_mean']:.3f} ± {m['ccc_arousal_std']:.3f}.")
         if "folds" in d:
             notes.append(f"- **{d['model']}** ({d['dataset']}) per-fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d["folds"]) + f". {d.get('features', '')}")
         elif "features" in d:
