@@ -96,11 +96,9 @@ class VoiceProbe:
         ValueError
             A block the probe needs was not stored.
         """
-        stored = [int(b) for b in stored]
-        missing = [b for b in self.blocks if b not in stored]
-        if missing:
-            raise ValueError(f"the voice probe needs encoder blocks {missing}, the features hold only {stored}")
-        return np.asarray(block_states)[:, [stored.index(b) for b in self.blocks]]
+        from emorec.features.audio import select_blocks
+
+        return select_blocks(block_states, stored, self.blocks)
 
     def fit(self, X: np.ndarray, y: np.ndarray, seed: int = 0) -> "VoiceProbe":
         """Fit on ``X`` (num_samples, feature_dim(len(blocks))) and integer labels ``y`` (num_samples,)."""

@@ -45,7 +45,7 @@ from emorec.features.base import SAMPLE_RATE, ClipInput
 from emorec.store import FeatureStore
 from emorec.timeseries import span_to_frames
 
-__all__ = ["analyze", "Analysis", "face_model"]
+__all__ = ["analyze", "Analysis", "face_model", "voice_model_name"]
 
 STEP_COST = {"audio.vad": 0.05, "audio.egemaps": 0.10, "audio.moonshine": 0.05, "face.track": 0.36, "face.cnn": 0.09, "face.fer": 0.09, "text.asr": 0.25, "readings": 0.07}
 """Rough share of each step in a run's time (measured on talking-head clips), for the progress ETA."""
@@ -138,44 +138,114 @@ def _masked_mean(readings: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarra
     return out
 
 
-def _voice_readings(features: ClipFeatures, audio: np.ndarray, probe) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Voice probe probabilities per frame (T, C), their mask, and one probability vector per VAD segment."""
-    from emorec.features.audio import egemaps_functionals
+VOICE_MODELS = {
+    "voice_tcn": "emorec voice_tcn (TCN on Moonshine base-en encoder blocks {blocks} + eGeMAPS LLDs, class and valence/arousal heads; "
+    "trained on RAVDESS + EMO-DB, research use only)",
+    "voice_probe": "emorec voice_probe (Moonshine base-en encoder blocks {blocks} + eGeMAPS functionals, logistic regression; "
+    "trained on RAVDESS + EMO-DB, research use only)",
+}
+
+DEFAULT_VOICE_MODEL = "voice_probe"
+"""The voice reading of :func:`analyze` (``EMOREC_VOICE_MODEL`` overrides it)."""
+
+
+def voice_model_name() -> str:
+    """Voice model used by :func:`analyze` (``EMOREC_VOICE_MODEL`` overrides :data:`DEFAULT_VOICE_MODEL`)."""
+    import os
+
+    name = os.environ.get("EMOREC_VOICE_MODEL", DEFAULT_VOICE_MODEL)
+    if name not in VOICE_MODELS:
+        raise ValueError(f"EMOREC_VOICE_MODEL={name!r}; choose one of {sorted(VOICE_MODELS)}")
+    return name
+
+
+@lru_cache(maxsize=2)
+def _voice_model(name: str):
+    if name == "voice_tcn":
+        from emorec.models.voice_tcn import VoiceTCN
+
+        return VoiceTCN.load()
+    from emorec.models.voice_probe import VoiceProbe
+
+    return VoiceProbe.load()
+
+
+def _voice_span_reader(features: ClipFeatures, audio: np.ndarray, model) -> Callable[[float, float], tuple[np.ndarray, np.ndarray] | None]:
+    """A function ``(begin, end)`` in seconds → (class probabilities (C,), (valence, arousal) (2,)) of the voice
+    in that span, or None if the span holds fewer than 4 encoder states (≈0.1 s).
+
+    ``voice_tcn`` reads its own valence/arousal head; ``voice_probe``'s class
+    probabilities are projected through :data:`~emorec.emotion_space.VALENCE_AROUSAL`.
+    """
+    from emorec.features.audio import egemaps_functionals, select_blocks
+    from emorec.models.voice_tcn import VoiceTCN, frame_inputs
+
+    rec = features.records["audio.moonshine"]
+    times = rec["state_times"]
+    states = select_blocks(rec["block_states"], rec.meta["blocks"], model.blocks).astype(np.float32)
+    if isinstance(model, VoiceTCN):
+        lld = features.records["audio.egemaps"]
+        frames = frame_inputs(states, times, lld["lld"], lld["lld_times"])
+
+        def read(b: float, e: float):
+            sel = (times >= b) & (times < e)
+            if sel.sum() < 4:
+                return None
+            p, va = model.predict([frames[sel]])
+            return p[0], va[0]
+
+        return read
     from emorec.models.voice_probe import utterance_features
 
-    t = features.num_frames
-    probs = np.zeros((t, len(probe.classes)), np.float32)
-    mask = np.zeros(t, bool)
-    per_segment = []
-    rec = features.records["audio.moonshine"]
-    states, times = probe.select_blocks(rec["block_states"], rec.meta["blocks"]).astype(np.float32), rec["state_times"]
-    centres_f = (np.arange(t) + 0.5) / features.rate
+    class_va = valence_arousal_of(model.classes)
 
-    def reading(b: float, e: float) -> np.ndarray | None:
+    def read(b: float, e: float):
         sel = (times >= b) & (times < e)
         if sel.sum() < 4:
             return None
-        x = utterance_features(states[sel], egemaps_functionals(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)]))
-        return probe.predict_proba(x)[0]
+        p = model.predict_proba(utterance_features(states[sel], egemaps_functionals(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)])))[0]
+        return p, p @ class_va
+
+    return read
+
+
+def _voice_readings(features: ClipFeatures, audio: np.ndarray, model) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Voice class probabilities per frame (T, C), (valence, arousal) per frame (T, 2), their mask (T,),
+    and one class-probability vector (or None) per VAD segment.
+
+    Windows of :data:`VOICE_WINDOW` s every :data:`VOICE_HOP` s inside each speech
+    segment; each speech frame takes the nearest window's reading.
+    """
+    t = features.num_frames
+    probs = np.zeros((t, len(model.classes)), np.float32)
+    va = np.zeros((t, 2), np.float32)
+    mask = np.zeros(t, bool)
+    per_segment = []
+    centres_f = (np.arange(t) + 0.5) / features.rate
+    reading = _voice_span_reader(features, audio, model)
 
     for seg_b, seg_e in features.records["audio.vad"]["segments"]:
-        per_segment.append(reading(seg_b, seg_e))
+        whole = reading(seg_b, seg_e)
+        per_segment.append(None if whole is None else whole[0])
         n = max(1, int(np.ceil((seg_e - seg_b) / VOICE_HOP)))
         centres = np.minimum(seg_b + (np.arange(n) + 0.5) * (seg_e - seg_b) / n, seg_e)
-        window_probs, window_centres = [], []
+        window_readings, window_centres = [], []
         for c in centres:
             b, e = max(seg_b, c - VOICE_WINDOW / 2), min(seg_e, c + VOICE_WINDOW / 2)
-            p = reading(b, e)
-            if p is not None:
-                window_probs.append(p)
+            r = reading(b, e)
+            if r is not None:
+                window_readings.append(r)
                 window_centres.append(c)
-        if not window_probs:
+        if not window_readings:
             continue
         frames = np.flatnonzero((centres_f >= seg_b) & (centres_f < seg_e))
         nearest = np.abs(centres_f[frames, None] - np.asarray(window_centres)[None]).argmin(axis=1)
-        probs[frames] = np.asarray(window_probs)[nearest]
+        probs[frames] = np.asarray([p for p, _ in window_readings])[nearest]
+        va[frames] = np.asarray([v for _, v in window_readings])[nearest]
         mask[frames] = True
-    return probs, mask, per_segment
+    return probs, va, mask, per_segment
+
+
 
 
 @lru_cache(maxsize=1)
@@ -324,11 +394,11 @@ def analyze(
         Missing, unreadable, corrupt, truncated or empty file; silent audio-only file.
     """
     from emorec.models.fer_xception import FER_CLASSES
-    from emorec.models.voice_probe import VoiceProbe
     from emorec.pipelines.extract import extract_clip
 
     started = time.perf_counter()
     face_name = face_model()
+    voice_name = voice_model_name()
     steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track", face_name, "text.asr")
     if store is not None and not isinstance(store, FeatureStore):
         store = FeatureStore(store)
@@ -371,15 +441,16 @@ def analyze(
         readings_va.append((face_va, face_mask))
         models["face"] = FACE_MODELS[face_name]
     # voice
-    probe = VoiceProbe.load()
-    voice_probs = np.zeros((t, len(probe.classes)), np.float32)
+    voice = _voice_model(voice_name)
+    voice_probs = np.zeros((t, len(voice.classes)), np.float32)
+    voice_va = np.zeros((t, 2), np.float32)
     voice_mask = np.zeros(t, bool)
     segment_voice: list = []
     if "audio.moonshine" in features.records and "audio.vad" in features.records:
-        voice_probs, voice_mask, segment_voice = _voice_readings(features, clip.audio, probe)
-        readings_p.append((project_probs(voice_probs, probe.classes), voice_mask))
-        readings_va.append((voice_probs @ valence_arousal_of(probe.classes), voice_mask))
-        models["voice"] = f"emorec voice_probe (Moonshine base-en encoder blocks {list(probe.blocks)} + eGeMAPS functionals, logistic regression; trained on RAVDESS + EMO-DB, research use only)"
+        voice_probs, voice_va, voice_mask, segment_voice = _voice_readings(features, clip.audio, voice)
+        readings_p.append((project_probs(voice_probs, voice.classes), voice_mask))
+        readings_va.append((voice_va, voice_mask))
+        models["voice"] = VOICE_MODELS[voice_name].format(blocks=list(voice.blocks))
     # words
     text_va = np.zeros((t, 2), np.float32)
     text_mask = np.zeros(t, bool)
@@ -404,16 +475,15 @@ def analyze(
         for i, c in enumerate(FER_CLASSES):
             timeline[f"face_{c}"] = np.where(face_mask, face_probs[:, i], np.nan)
     if models.get("voice"):
-        vva = voice_probs @ valence_arousal_of(probe.classes)
-        timeline["voice_valence"] = np.where(voice_mask, vva[:, 0], np.nan)
-        timeline["voice_arousal"] = np.where(voice_mask, vva[:, 1], np.nan)
-        for i, c in enumerate(probe.classes):
+        timeline["voice_valence"] = np.where(voice_mask, voice_va[:, 0], np.nan)
+        timeline["voice_arousal"] = np.where(voice_mask, voice_va[:, 1], np.nan)
+        for i, c in enumerate(voice.classes):
             timeline[f"voice_{c}"] = np.where(voice_mask, voice_probs[:, i], np.nan)
     if models.get("words"):
         timeline["text_valence"] = np.where(text_mask, text_va[:, 0], np.nan)
         timeline["text_arousal"] = np.where(text_mask, text_va[:, 1], np.nan)
 
-    segments = _segments_table(features, timeline, segment_voice, probe.classes)
+    segments = _segments_table(features, timeline, segment_voice, voice.classes)
     words_df = _words_table(features, word_valence)
 
     elapsed = time.perf_counter() - started

@@ -27,6 +27,7 @@ import torch
 from emorec.data.speech import speech_corpus
 from emorec.emotion_space import valence_arousal_of
 from emorec.evaluation.results import git_commit
+from emorec.features.audio import select_blocks
 from emorec.models.voice_tcn import VoiceTCN, frame_inputs, pad_batch
 from emorec.pipelines.extract import extract_clip, extract_many
 from emorec.store import FeatureStore
@@ -100,10 +101,10 @@ def clip_sequences(paths, store: FeatureStore, blocks: tuple[int, ...], workers:
     for path in paths:
         clip = extract_clip(path, store, EXTRACTORS)  # all reused from the store
         rec, lld = clip.records["audio.moonshine"], clip.records["audio.egemaps"]
-        stored = [int(b) for b in rec.meta["blocks"]]
-        if any(b not in stored for b in blocks):
-            raise ValueError(f"{path}: features hold encoder blocks {stored}, the network needs {list(blocks)}")
-        states = np.asarray(rec["block_states"])[:, [stored.index(b) for b in blocks]]
+        try:
+            states = select_blocks(rec["block_states"], rec.meta["blocks"], blocks)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
         out.append(frame_inputs(states, rec["state_times"], lld["lld"], lld["lld_times"]))
     return out
 
