@@ -65,6 +65,24 @@ def test_audio_only(ravdess_clip, session_store):
     assert any("no video track" in g for g in result.summary["gaps"])
 
 
+@pytest.mark.parametrize("voice", ["voice_probe", "voice_tcn"])
+def test_each_voice_model_reads_an_angry_clip(ravdess_clip, session_store, monkeypatch, voice):
+    """RAVDESS actor 1, angry, strong intensity (a training clip of both shipped models: a sanity check of the
+    plumbing, not of generalisation): the voice reads angry and high arousal."""
+    monkeypatch.setenv("EMOREC_VOICE_MODEL", voice)
+    result = analyze(ravdess_clip, None, store=session_store)
+    assert result.summary["models"]["voice"].startswith(f"emorec {voice} ")
+    tl = result.timeline
+    assert tl.loc[tl.speech_active, "voice_arousal"].mean() > 0.3
+    assert set(result.segments.voice_emotion) == {"angry"}
+
+
+def test_unknown_voice_model_is_named(ravdess_clip, session_store, monkeypatch):
+    monkeypatch.setenv("EMOREC_VOICE_MODEL", "voice_nope")
+    with pytest.raises(ValueError, match="voice_nope"):
+        analyze(ravdess_clip, None, store=session_store)
+
+
 def test_mead_sad_clip(data_dir, session_store):
     """MEAD M030 acts 'sad' (level 3): the face reading over the clip is sad and valence is negative."""
     result = analyze(data_dir / "mead_M030_sad.mp4", None, store=session_store)

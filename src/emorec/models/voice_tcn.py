@@ -159,12 +159,13 @@ class VoiceTCN(nn.Module):
         return torch.softmax(out[:, :k], 1).numpy(), out[:, k:].numpy()
 
     def save(self, path: str | Path, info: dict | None = None) -> None:
-        """Write the weights (safetensors) with classes, blocks, settings and ``info`` in the metadata."""
+        """Write the weights (safetensors, float16: half the size; :meth:`load` computes in float32)
+        with classes, blocks, settings and ``info`` in the metadata."""
         from safetensors.torch import save_file
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         meta = {"classes": json.dumps(self.classes), "blocks": json.dumps(self.blocks), "config": json.dumps(self.config), "info": json.dumps(info or {})}
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(path), metadata=meta)
+        save_file({k: v.half().contiguous() for k, v in self.state_dict().items()}, str(path), metadata=meta)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "VoiceTCN":
@@ -185,7 +186,7 @@ class VoiceTCN(nn.Module):
             meta = fh.metadata()
         config = json.loads(meta["config"])
         model = cls(tuple(json.loads(meta["classes"])), tuple(json.loads(meta["blocks"])), config["hidden"], tuple(config["dilations"]), config["dropout"])
-        model.load_state_dict(load_file(str(path)))
+        model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
         model.info_ = json.loads(meta.get("info", "{}"))
         return model.eval()
 
