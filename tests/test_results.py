@@ -25,7 +25,7 @@ def test_results_page_holds_rows_baselines_and_protocol(tmp_path):
     (tmp_path / "voice.json").write_text(json.dumps(voice))
     page = write_results(tmp_path, tmp_path / "results.md").read_text()
     assert "| face_cnn | FER2013 PrivateTest | official split; mirror averaging | 60.0 | 70.0 |" in page
-    assert "| face_cnn without mirror-image averaging |" in page and "| 58.0 | 68.0 |" in page
+    assert "| face_cnn without test-time augmentation |" in page and "| 58.0 | 68.0 |" in page
     assert "fer mini-Xception + mirror-image averaging (baseline" in page and "| 53.0 | 59.0 |" in page
     assert "exported: ensemble" in page and "69.0 % WA on PrivateTest" in page
     assert "| voice_probe | RAVDESS | EmoBox folds (nested) | 75.8 ± 5.0 | 76.0 ± 6.0 |" in page

@@ -58,13 +58,24 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
         target = regression if d.get("kind") == "regression" else classification
         meta = (d["dataset"], d["protocol"], ", ".join(map(str, d.get("seeds", []))), d.get("date", ""), d.get("commit", ""), path.as_posix())
         target.append((d["model"], d["metrics"], meta))
+        if "mirror_only" in d.get("test", {}):
+            target.append((f"{d['model']} with mirror-image averaging only (no shifted views)", d["test"]["mirror_only"], meta))
         if "no_tta" in d.get("test", {}):
-            target.append((f"{d['model']} without mirror-image averaging", d["test"]["no_tta"], meta))
+            target.append((f"{d['model']} without test-time augmentation", d["test"]["no_tta"], meta))
         for key, label in _BASELINES.items():
             if key in d:
                 target.append((label, d[key], meta))
                 if "tta_flip" in d[key]:
                     target.append((label.replace(" (baseline", " + mirror-image averaging (baseline"), d[key]["tta_flip"], meta))
+                if "tta_flip_shift" in d[key]:
+                    target.append((label.replace(" (baseline", " + mirror-image averaging + shifted views (baseline"), d[key]["tta_flip_shift"], meta))
+        shift_check = d.get("tta_shift_check")
+        if shift_check:
+            notes.append(
+                f"- **{d['model']}** test-time shifts chosen on PublicTest (the selection split): WA "
+                + ", ".join(f"{100 * v:.2f} % with {k} px" for k, v in shift_check["publictest_wa"].items())
+                + f"; chosen: {shift_check['chosen_shift']} px."
+            )
         check = d.get("snapshot_ensemble_check")
         if check:
             notes.append(

@@ -306,7 +306,7 @@ def _face_cnn():
     from emorec.models.face_cnn import load_face_model
 
     model, info = load_face_model(str(resources.files("emorec") / "weights" / "face_cnn.safetensors"))
-    return model, tuple(info["classes"]), info.get("tta") == "hflip"
+    return model, tuple(info["classes"]), info.get("tta") == "hflip", int(info.get("tta_shift", 0))
 
 
 def face_cnn_available() -> bool:
@@ -320,19 +320,21 @@ def face_cnn_available() -> bool:
 class FaceCnnExtractor(Extractor):
     """Facial-expression embedding and class probabilities from emorec's
     :class:`~emorec.models.face_cnn.FaceCNN` (trained on FER2013, weights in the
-    package) on the primary face's grey crops, resized to 48×48. When the
-    weights were evaluated with mirror-image averaging (``tta: hflip`` in their
-    metadata), the probabilities are the mean over the crop and its mirror image.
+    package) on the primary face's grey crops, resized to 48×48. The
+    probabilities use the test-time augmentation the weights were evaluated
+    with (their metadata: ``tta: hflip`` = mean over the crop and its mirror
+    image; ``tta_shift: n`` = also the crops moved by n pixels, see
+    :func:`~emorec.models.face_cnn.tta_views`).
 
     Record arrays
     -------------
-    grid : (num_frames, embed_dim) float32, expression embedding (penultimate layer; 256 per network, 512 for the shipped two-network snapshot ensemble)
+    grid : (num_frames, embed_dim) float32, expression embedding (penultimate layer; 256 per network, members × 256 for a snapshot ensemble)
     probs : (num_frames, 7) float32, over the model's classes (FER2013 order)
     mask : (num_frames,) bool, ``face_present``
     """
 
     name = "face.cnn"
-    version = "3"  # bump whenever the shipped weights change
+    version = "4"  # bump whenever the shipped weights change
     needs = "video"
     requires = ("face.track",)
 
@@ -342,7 +344,7 @@ class FaceCnnExtractor(Extractor):
 
         from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities
 
-        model, classes, flip = _face_cnn()
+        model, classes, flip, shift = _face_cnn()
         face = deps["face.track"]
         mask = face["mask"]
         idx = np.flatnonzero(mask)
@@ -353,10 +355,6 @@ class FaceCnnExtractor(Extractor):
                 sel = idx[b : b + 256]
                 crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][sel]])
                 x = (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
-                e = model.forward_features(x)  # one pass gives both the embedding and the probabilities
-                emb[sel] = e.numpy()
-                p = torch.softmax(model.forward_head(e), dim=1)
-                if flip:
-                    p = (p + class_probabilities(model, x.flip(-1))) / 2
-                probs[sel] = p.numpy()
+                emb[sel] = model.forward_features(x).numpy()
+                probs[sel] = class_probabilities(model, x, flip, shift).numpy()
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": "emorec face_cnn (FER2013)"})

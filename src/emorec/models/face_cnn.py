@@ -21,7 +21,7 @@ from torch import nn
 
 from emorec.models.blocks import ConvStage
 
-__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
+__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "tta_views", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
 
 INPUT_MEAN, INPUT_STD = 0.5, 0.25
 """Input standardisation: ``(grey / 255 - INPUT_MEAN) / INPUT_STD``."""
@@ -86,13 +86,27 @@ class FaceSnapshotEnsemble(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
-def class_probabilities(model: nn.Module, x: torch.Tensor, mirror: bool = False) -> torch.Tensor:
-    """Softmax class probabilities of a face model, ``x`` (batch, 1, 48, 48) → (batch, num_classes);
-    with ``mirror``, the mean over each face and its mirror image (test-time augmentation)."""
-    probs = torch.softmax(model(x), dim=1)
+def tta_views(x: torch.Tensor, mirror: bool = False, shift: int = 0) -> list[torch.Tensor]:
+    """Test-time augmentation views of faces ``x`` (batch, 1, H, W): the faces; with ``shift`` > 0
+    also the faces moved by ``shift`` pixels left, right, up and down (edges replicated); with
+    ``mirror`` every view's mirror image too. Returns 1, 2, 5 or 10 tensors shaped like ``x``."""
+    views = [x]
+    if shift:
+        h, w = x.shape[-2:]
+        padded = nn.functional.pad(x, (shift, shift, shift, shift), mode="replicate")
+        for dx, dy in ((shift, 0), (-shift, 0), (0, shift), (0, -shift)):
+            views.append(padded[..., shift - dy : shift - dy + h, shift - dx : shift - dx + w])
     if mirror:
-        probs = (probs + torch.softmax(model(x.flip(-1)), dim=1)) / 2
-    return probs
+        views += [v.flip(-1) for v in views]
+    return views
+
+
+def class_probabilities(model: nn.Module, x: torch.Tensor, mirror: bool = False, shift: int = 0) -> torch.Tensor:
+    """Softmax class probabilities of a face model, ``x`` (batch, 1, 48, 48) → (batch, num_classes);
+    with ``mirror`` and/or ``shift``, the mean over the :func:`tta_views` of each face
+    (test-time augmentation)."""
+    views = tta_views(x, mirror, shift)
+    return sum(torch.softmax(model(v), dim=1) for v in views) / len(views)
 
 
 def save_face_model(model: FaceCNN | FaceSnapshotEnsemble, path: str | Path, info: dict) -> None:
