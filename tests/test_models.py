@@ -157,3 +157,24 @@ def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
     assert flip and rec["grid"].shape[1] == model.embed_dim
     np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert classes[int(probs.mean(axis=0).argmax())] == "happy"
+
+
+def test_tta_views_shift_with_replicated_edges_and_mirror():
+    import cv2
+    import torch
+
+    from emorec.models.face_cnn import class_probabilities, tta_views
+
+    img = np.random.default_rng(0).integers(0, 256, (48, 48)).astype(np.uint8)
+    views = tta_views(torch.from_numpy(img).float()[None, None], mirror=True, shift=2)
+    assert len(views) == 10 and all(v.shape == (1, 1, 48, 48) for v in views)
+    for v, (dx, dy) in zip(views[1:5], [(2, 0), (-2, 0), (0, 2), (0, -2)]):  # same as OpenCV's translation with replicated border
+        ref = cv2.warpAffine(img, np.float32([[1, 0, dx], [0, 1, dy]]), (48, 48), borderMode=cv2.BORDER_REPLICATE)
+        np.testing.assert_array_equal(v[0, 0].numpy(), ref)
+    np.testing.assert_array_equal(views[5][0, 0].numpy(), img[:, ::-1])
+    assert len(tta_views(views[0])) == 1 and len(tta_views(views[0], mirror=True)) == 2
+    # the probabilities are the mean over the views
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(48 * 48, 7))
+    x = views[0] / 255
+    expected = torch.stack([torch.softmax(model(v), 1) for v in tta_views(x, True, 2)]).mean(0)
+    torch.testing.assert_close(class_probabilities(model, x, True, 2), expected)

