@@ -77,10 +77,15 @@ def test_each_voice_model_reads_an_angry_clip(ravdess_clip, session_store, monke
     assert set(result.segments.voice_emotion) == {"angry"}
 
 
-def test_unknown_voice_model_is_named(ravdess_clip, session_store, monkeypatch):
+def test_unknown_voice_model_is_named(ravdess_clip, session_store, monkeypatch, tmp_path):
     monkeypatch.setenv("EMOREC_VOICE_MODEL", "voice_nope")
     with pytest.raises(ValueError, match="voice_nope"):
         analyze(ravdess_clip, None, store=session_store)
+    import os
+
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(ravdess_clip), "--out", str(tmp_path / "o")], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "EMOREC_VOICE_MODEL": "voice_nope"})
+    assert proc.returncode == 2 and "EMOREC_VOICE_MODEL='voice_nope'" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_mead_sad_clip(data_dir, session_store):

@@ -124,6 +124,12 @@ def analyze(
     from emorec.errors import EmorecError
     from emorec.pipelines.analyze import analyze as run
 
+    from emorec.pipelines.analyze import face_model, voice_model_name
+
+    try:  # model choice from the environment: checked before any file is read
+        face_model(), voice_model_name()
+    except ValueError as exc:
+        _fail(str(exc))
     files, text = _inputs(paths, transcript)
     summaries, failures = [], []
     for f in files:

@@ -150,12 +150,23 @@ DEFAULT_VOICE_MODEL = "voice_probe"
 
 
 def voice_model_name() -> str:
-    """Voice model used by :func:`analyze` (``EMOREC_VOICE_MODEL`` overrides :data:`DEFAULT_VOICE_MODEL`)."""
+    """Voice model used by :func:`analyze` (``EMOREC_VOICE_MODEL`` overrides :data:`DEFAULT_VOICE_MODEL`).
+
+    Raises
+    ------
+    ValueError
+        Unknown name, or a model whose weights are not in this installation.
+    """
     import os
+
+    from emorec.models import voice_probe, voice_tcn
 
     name = os.environ.get("EMOREC_VOICE_MODEL", DEFAULT_VOICE_MODEL)
     if name not in VOICE_MODELS:
         raise ValueError(f"EMOREC_VOICE_MODEL={name!r}; choose one of {sorted(VOICE_MODELS)}")
+    weights = {"voice_tcn": voice_tcn, "voice_probe": voice_probe}[name].default_weights_path()
+    if not weights.is_file():
+        raise ValueError(f"EMOREC_VOICE_MODEL={name}: no weights at {weights} (train them with `emorec train {name} --out {weights}`)")
     return name
 
 
