@@ -145,16 +145,16 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
 
 
 def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
-    """emorec's face.cnn on MEAD's posed happy face: mirror-averaged probabilities, one embedding per network."""
+    """emorec's face.cnn on MEAD's posed happy face: probabilities over the test-time views the weights were chosen with."""
     from emorec.features.base import ClipInput
     from emorec.features.face import FaceCnnExtractor, FaceExtractor, _face_cnn
 
-    model, classes, flip = _face_cnn()
+    model, classes, flip, shift = _face_cnn()
     clip = ClipInput(data_dir / "mead_happy_noaudio.mp4")
     face = FaceExtractor().compute(clip, {})
     rec = FaceCnnExtractor().compute(clip, {"face.track": face})
     probs = rec["probs"][rec["mask"]]
-    assert flip and rec["grid"].shape[1] == model.embed_dim
+    assert flip and shift == 2 and rec["grid"].shape[1] == model.embed_dim
     np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert classes[int(probs.mean(axis=0).argmax())] == "happy"
 

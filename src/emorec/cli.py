@@ -230,6 +230,7 @@ def train_face_cnn(
     out: Annotated[Path, typer.Option(help="Exported weights (safetensors).")] = Path("face_cnn.safetensors"),
     results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 30,
+    patience: Annotated[int, typer.Option(min=1, help="Early stopping: epochs without a better PublicTest score.")] = 8,
     width: Annotated[int, typer.Option(min=4, help="Channels of the first stage.")] = 32,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     lr: Annotated[float, typer.Option()] = 2e-3,
@@ -250,7 +251,7 @@ def train_face_cnn(
     if select_on not in ("wa", "ua"):
         _fail(f"--select-on must be wa or ua, not {select_on!r}")
     cfg = FaceTrainConfig(
-        data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, batch_size=batch_size,
+        data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, patience=patience, batch_size=batch_size,
         lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None, accelerator=accelerator, devices=devices,
         init=str(init) if init else None, rotate=rotate, scale=zoom, erase=erase, select_on=select_on,
         snapshot_ensemble=snapshot_ensemble,
