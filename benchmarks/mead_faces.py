@@ -17,7 +17,6 @@ import time
 import warnings
 from pathlib import Path
 
-
 from emorec import metrics
 from emorec.evaluation.results import git_commit
 from emorec.models.fer_xception import FER_CLASSES

@@ -65,7 +65,7 @@ def test_audio_only(ravdess_clip, session_store):
     assert any("no video track" in g for g in result.summary["gaps"])
 
 
-@pytest.mark.parametrize("voice", ["voice_probe"])
+@pytest.mark.parametrize("voice", ["voice_probe", "voice_tcn"])
 def test_each_voice_model_reads_an_angry_clip(ravdess_clip, session_store, monkeypatch, voice):
     """RAVDESS actor 1, angry, strong intensity (a training clip of both shipped models: a sanity check of the
     plumbing, not of generalisation): the voice reads angry and high arousal."""

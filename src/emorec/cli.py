@@ -123,7 +123,6 @@ def analyze(
     """
     from emorec.errors import EmorecError
     from emorec.pipelines.analyze import analyze as run
-
     from emorec.pipelines.analyze import face_model, voice_model_name
 
     try:  # model choice from the environment: checked before any file is read
@@ -140,8 +139,8 @@ def analyze(
 
             bar = tqdm(total=100, desc=f.name[:24], unit="%", bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]", file=sys.stderr)
 
-        def hook(step: str, fraction: float, bar=bar) -> None:
-            bar.set_description_str(f"{f.name[:24]} {step:15s}", refresh=False)
+        def hook(step: str, fraction: float, bar=bar, name=f.name[:24]) -> None:
+            bar.set_description_str(f"{name} {step:15s}", refresh=False)
             bar.update(max(0.0, 100 * fraction - bar.n))
 
         try:

@@ -42,7 +42,7 @@ def _options(arena: bool):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get("EMOREC_THREADS", 0)) or min(2, os.cpu_count() or 1)
+    options.intra_op_num_threads = int(os.environ.get("EMOREC_THREADS", "0")) or min(2, os.cpu_count() or 1)
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = arena
     return options

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
