@@ -1,5 +1,8 @@
 """Shipped and wheel-borne models load offline and behave."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -146,6 +149,7 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
 
 def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
     """emorec's face.cnn on MEAD's posed happy face: probabilities over the test-time views the weights were chosen with."""
+    from emorec.features import face as features_face
     from emorec.features.base import ClipInput
     from emorec.features.face import FaceCnnExtractor, FaceExtractor, _face_cnn
 
@@ -154,7 +158,11 @@ def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
     face = FaceExtractor().compute(clip, {})
     rec = FaceCnnExtractor().compute(clip, {"face.track": face})
     probs = rec["probs"][rec["mask"]]
-    assert flip and shift == 2 and rec["grid"].shape[1] == model.embed_dim
+    from safetensors import safe_open
+
+    with safe_open(str(Path(features_face.__file__).parents[1] / "weights" / "face_cnn.safetensors"), "pt") as f:
+        stored = json.loads(f.metadata()["info"])  # the views chosen on PublicTest, as written by train_face
+    assert flip == (stored["tta"] == "hflip") and shift == stored["tta_shift"] and rec["grid"].shape[1] == model.embed_dim
     np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert classes[int(probs.mean(axis=0).argmax())] == "happy"
 
