@@ -186,3 +186,17 @@ def test_tta_views_shift_with_replicated_edges_and_mirror():
     x = views[0] / 255
     expected = torch.stack([torch.softmax(model(v), 1) for v in tta_views(x, True, 2)]).mean(0)
     torch.testing.assert_close(class_probabilities(model, x, True, 2), expected)
+
+
+def test_face_probabilities_from_precomputed_features_match():
+    """Passing the unchanged view's features (as the face.cnn extractor does) gives the same probabilities."""
+    import torch
+
+    from emorec.features.face import _face_cnn
+    from emorec.models.face_cnn import class_probabilities
+
+    model, _, flip, shift = _face_cnn()
+    x = torch.randn(5, 1, 48, 48)
+    with torch.inference_mode():
+        torch.testing.assert_close(class_probabilities(model, x, True, shift, model.forward_features(x)), class_probabilities(model, x, True, shift))
+        torch.testing.assert_close(class_probabilities(model, x, features=model.forward_features(x)), class_probabilities(model, x))

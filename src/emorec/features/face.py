@@ -334,7 +334,7 @@ class FaceCnnExtractor(Extractor):
     """
 
     name = "face.cnn"
-    version = "4"  # bump whenever the shipped weights change
+    version = "5"  # bump whenever the shipped weights change
     needs = "video"
     requires = ("face.track",)
 
@@ -355,6 +355,7 @@ class FaceCnnExtractor(Extractor):
                 sel = idx[b : b + 256]
                 crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][sel]])
                 x = (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
-                emb[sel] = model.forward_features(x).numpy()
-                probs[sel] = class_probabilities(model, x, flip, shift).numpy()
+                features = model.forward_features(x)
+                emb[sel] = features.numpy()
+                probs[sel] = class_probabilities(model, x, flip, shift, features).numpy()
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": "emorec face_cnn (FER2013)"})

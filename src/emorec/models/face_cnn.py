@@ -101,12 +101,14 @@ def tta_views(x: torch.Tensor, mirror: bool = False, shift: int = 0) -> list[tor
     return views
 
 
-def class_probabilities(model: nn.Module, x: torch.Tensor, mirror: bool = False, shift: int = 0) -> torch.Tensor:
+def class_probabilities(model: nn.Module, x: torch.Tensor, mirror: bool = False, shift: int = 0, features: torch.Tensor | None = None) -> torch.Tensor:
     """Softmax class probabilities of a face model, ``x`` (batch, 1, 48, 48) → (batch, num_classes);
     with ``mirror`` and/or ``shift``, the mean over the :func:`tta_views` of each face
-    (test-time augmentation)."""
+    (test-time augmentation). ``features`` (batch, embed_dim): ``model.forward_features(x)`` when
+    the caller has it already (the unchanged view is then not run again)."""
     views = tta_views(x, mirror, shift)
-    return sum(torch.softmax(model(v), dim=1) for v in views) / len(views)
+    first = model.forward_head(features) if features is not None else model(views[0])
+    return sum((torch.softmax(model(v), dim=1) for v in views[1:]), torch.softmax(first, dim=1)) / len(views)
 
 
 def save_face_model(model: FaceCNN | FaceSnapshotEnsemble, path: str | Path, info: dict) -> None:
