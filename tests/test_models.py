@@ -1,8 +1,5 @@
 """Shipped and wheel-borne models load offline and behave."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -149,19 +146,16 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
 
 def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
     """emorec's face.cnn on MEAD's posed happy face: probabilities over the test-time views the weights were chosen with."""
-    from emorec.features import face as features_face
     from emorec.features.base import ClipInput
     from emorec.features.face import FaceCnnExtractor, FaceExtractor, _face_cnn
+    from emorec.models.face_cnn import default_weights_path, load_face_model
 
     model, classes, flip, shift = _face_cnn()
     clip = ClipInput(data_dir / "mead_happy_noaudio.mp4")
     face = FaceExtractor().compute(clip, {})
     rec = FaceCnnExtractor().compute(clip, {"face.track": face})
     probs = rec["probs"][rec["mask"]]
-    from safetensors import safe_open
-
-    with safe_open(str(Path(features_face.__file__).parents[1] / "weights" / "face_cnn.safetensors"), "pt") as f:
-        stored = json.loads(f.metadata()["info"])  # the views chosen on PublicTest, as written by train_face
+    _, stored = load_face_model(default_weights_path())  # the views chosen on PublicTest, as written by train_face
     assert flip == (stored["tta"] == "hflip") and shift == stored["tta_shift"] and rec["grid"].shape[1] == model.embed_dim
     np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert classes[int(probs.mean(axis=0).argmax())] == "happy"

@@ -301,19 +301,17 @@ class FerExtractor(Extractor):
 
 @lru_cache(maxsize=1)
 def _face_cnn():
-    from importlib import resources
+    from emorec.models.face_cnn import default_weights_path, load_face_model, tta_settings
 
-    from emorec.models.face_cnn import load_face_model
-
-    model, info = load_face_model(str(resources.files("emorec") / "weights" / "face_cnn.safetensors"))
-    return model, tuple(info["classes"]), info.get("tta") == "hflip", int(info.get("tta_shift", 0))
+    model, info = load_face_model(default_weights_path())
+    return model, tuple(info["classes"]), *tta_settings(info)
 
 
 def face_cnn_available() -> bool:
     """Whether emorec's trained face CNN weights ship in this installation."""
-    from importlib import resources
+    from emorec.models.face_cnn import default_weights_path
 
-    return (resources.files("emorec") / "weights" / "face_cnn.safetensors").is_file()
+    return default_weights_path().is_file()
 
 
 @EXTRACTORS.register("face.cnn")

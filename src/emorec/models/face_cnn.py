@@ -21,7 +21,7 @@ from torch import nn
 
 from emorec.models.blocks import ConvStage
 
-__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "tta_views", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
+__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "tta_views", "tta_settings", "default_weights_path", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
 
 INPUT_MEAN, INPUT_STD = 0.5, 0.25
 """Input standardisation: ``(grey / 255 - INPUT_MEAN) / INPUT_STD``."""
@@ -109,6 +109,19 @@ def class_probabilities(model: nn.Module, x: torch.Tensor, mirror: bool = False,
     views = tta_views(x, mirror, shift)
     first = model.forward_head(features) if features is not None else model(views[0])
     return sum((torch.softmax(model(v), dim=1) for v in views[1:]), torch.softmax(first, dim=1)) / len(views)
+
+
+def default_weights_path() -> Path:
+    """Where the shipped face_cnn weights live inside the installed package."""
+    from importlib import resources
+
+    return Path(str(resources.files("emorec") / "weights" / "face_cnn.safetensors"))
+
+
+def tta_settings(info: dict) -> tuple[bool, int]:
+    """``(mirror, shift)`` for :func:`class_probabilities`: the test-time views stored in the
+    weights' metadata by the training recipe (``tta: hflip``, ``tta_shift: n`` pixels)."""
+    return info.get("tta") == "hflip", int(info.get("tta_shift", 0))
 
 
 def save_face_model(model: FaceCNN | FaceSnapshotEnsemble, path: str | Path, info: dict) -> None:

@@ -278,10 +278,10 @@ def train_face(cfg: FaceTrainConfig) -> dict:
 
 def evaluate_face_weights(path: str | Path, data: str | Path) -> dict:
     """Score exported face weights on FER2013 PrivateTest (with the test-time augmentation the weights were evaluated with)."""
-    from emorec.models.face_cnn import load_face_model
+    from emorec.models.face_cnn import load_face_model, tta_settings
 
     model, info = load_face_model(path)
     table = load_fer2013(data)
     test = table[table.split == "test"]
-    flip, shift = info.get("tta") == "hflip", int(info.get("tta_shift", 0))
+    flip, shift = tta_settings(info)
     return metrics.classification_report(test.label.to_numpy(), _predict(model, read_images(test, 48), flip, shift).argmax(1), 7)
