@@ -159,6 +159,17 @@ def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
     assert flip == (stored["tta"] == "hflip") and shift == stored["tta_shift"] and rec["grid"].shape[1] == model.embed_dim
     np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert classes[int(probs.mean(axis=0).argmax())] == "happy"
+    # the extractor runs the BatchNorm-folded copy: same probabilities as the weights as loaded
+    import cv2
+    import torch
+
+    from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities
+
+    loaded, _ = load_face_model(default_weights_path())
+    crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][rec["mask"]]])
+    with torch.inference_mode():
+        reference = class_probabilities(loaded, (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD, flip, shift)
+    np.testing.assert_allclose(probs, reference.numpy(), atol=1e-5)
 
 
 def test_tta_views_shift_with_replicated_edges_and_mirror():
@@ -194,3 +205,26 @@ def test_face_probabilities_from_precomputed_features_match():
     with torch.inference_mode():
         torch.testing.assert_close(class_probabilities(model, x, True, shift, model.forward_features(x)), class_probabilities(model, x, True, shift))
         torch.testing.assert_close(class_probabilities(model, x, features=model.forward_features(x)), class_probabilities(model, x))
+
+
+def test_fold_batchnorm_keeps_outputs_and_leaves_the_model_alone():
+    """Folding trained BatchNorm statistics into the convolutions changes no output; the original keeps its BatchNorm."""
+    import torch
+
+    from emorec.models.blocks import fold_batchnorm
+    from emorec.models.face_cnn import FaceCNN
+
+    torch.manual_seed(0)
+    model = FaceCNN(7, width=4)
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):  # give the BatchNorm layers non-trivial running statistics
+            model(torch.randn(16, 1, 48, 48) * 2 + 1)
+    model.eval()
+    folded = fold_batchnorm(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) == 8
+    x = torch.randn(4, 1, 48, 48)
+    with torch.inference_mode():
+        torch.testing.assert_close(folded(x), model(x), atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(folded.forward_features(x), model.forward_features(x), atol=1e-5, rtol=1e-4)
