@@ -11,9 +11,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from emorec.errors import EmorecError  # noqa: E402
+from emorec.errors import EmorecError
 
-__all__ = ["__version__", "EmorecError", "extract", "analyze", "ClipFeatures", "TimeSeries", "FeatureStore"]
+__all__ = ["ClipFeatures", "EmorecError", "FeatureStore", "TimeSeries", "__version__", "analyze", "extract"]
 
 
 def __getattr__(name: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -28,7 +28,7 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _read_transcript(path: Optional[Path]) -> Optional[str]:
+def _read_transcript(path: Path | None) -> str | None:
     if path is None:
         return None
     if not path.is_file():
@@ -41,7 +41,7 @@ def _read_transcript(path: Optional[Path]) -> Optional[str]:
     return text
 
 
-def _inputs(paths: list[Path], transcript: Optional[Path]) -> tuple[list[Path], Optional[str]]:
+def _inputs(paths: list[Path], transcript: Path | None) -> tuple[list[Path], str | None]:
     """Media files named or found in folders/globs, and the transcript text (one file only)."""
     from emorec.pipelines.extract import expand_paths
 
@@ -58,10 +58,10 @@ def _inputs(paths: list[Path], transcript: Optional[Path]) -> tuple[list[Path], 
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Media files or folders (searched recursively).")],
     store: Annotated[Path, typer.Option(help="Feature store folder.")] = DEFAULT_STORE,
-    extractors: Annotated[Optional[str], typer.Option(help="Comma-separated extractor names (default: all; see `emorec extractors`).")] = None,
+    extractors: Annotated[str | None, typer.Option(help="Comma-separated extractor names (default: all; see `emorec extractors`).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes (process backend; Ray schedules one task per free CPU).")] = 1,
     backend: Annotated[str, typer.Option(help="'process' (this machine) or 'ray' (cluster at RAY_ADDRESS; pip install 'emorec[cluster]').")] = "process",
-    transcript: Annotated[Optional[Path], typer.Option(help="Text file with a known transcript to align (single input file).")] = None,
+    transcript: Annotated[Path | None, typer.Option(help="Text file with a known transcript to align (single input file).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Extract audio, face and text features into a resumable feature store.
@@ -112,7 +112,7 @@ def analyze(
     paths: Annotated[list[Path], typer.Argument(help="Video or audio files, or folders.")],
     out: Annotated[Path, typer.Option(help="Output folder (one sub-folder per file when several).")] = Path("emorec_out"),
     store: Annotated[Path, typer.Option(help="Feature store reused across runs.")] = DEFAULT_STORE,
-    transcript: Annotated[Optional[Path], typer.Option(help="Text file with a known transcript (single input file).")] = None,
+    transcript: Annotated[Path | None, typer.Option(help="Text file with a known transcript (single input file).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary (a list for several files) as JSON on stdout.")] = False,
 ) -> None:
@@ -197,13 +197,13 @@ def train_voice_probe(
     data: Annotated[Path, typer.Option(help="RAVDESS speech folder (Actor_XX/*.wav or .flac), or EMO-DB folder with --corpus emodb.")],
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
     out: Annotated[Path, typer.Option(help="Where to write the weights (safetensors).")] = Path("voice_probe.safetensors"),
-    results: Annotated[Optional[Path], typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
+    results: Annotated[Path | None, typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Extraction / model-selection worker processes.")] = 2,
-    actors: Annotated[Optional[str], typer.Option(help="Comma-separated actor numbers to use (default: all 24).")] = None,
+    actors: Annotated[str | None, typer.Option(help="Comma-separated actor numbers to use (default: all 24).")] = None,
     speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; CV figures only, no weights written).")] = False,
     corpus: Annotated[str, typer.Option(help="'ravdess' (EmoBox actor folds) or 'emodb' (leave-one-speaker-out).")] = "ravdess",
-    add_emodb: Annotated[Optional[Path], typer.Option(help="EMO-DB folder: its clips (6 classes mapped to RAVDESS's) join every training set, never a test set.")] = None,
+    add_emodb: Annotated[Path | None, typer.Option(help="EMO-DB folder: its clips (6 classes mapped to RAVDESS's) join every training set, never a test set.")] = None,
 ) -> None:
     """Voice classifier: encoder blocks + eGeMAPS probe; nested speaker-independent CV (RAVDESS EmoBox folds / EMO-DB LOSO), then fit on all speakers."""
     from emorec.errors import EmorecError
@@ -224,23 +224,23 @@ def train_voice_probe(
 @train_app.command("face_cnn")
 def train_face_cnn(
     data: Annotated[Path, typer.Option(help="FER2013 folder (train/, test/) or fer2013.csv.")],
-    ckplus: Annotated[Optional[Path], typer.Option(help="CK+48 folder for the cross-corpus check.")] = None,
+    ckplus: Annotated[Path | None, typer.Option(help="CK+48 folder for the cross-corpus check.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Checkpoints and logs (a rerun resumes from last.ckpt).")] = Path("runs/face_cnn"),
     out: Annotated[Path, typer.Option(help="Exported weights (safetensors).")] = Path("face_cnn.safetensors"),
-    results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+    results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 30,
     patience: Annotated[int, typer.Option(min=1, help="Early stopping: epochs without a better PublicTest score.")] = 8,
     width: Annotated[int, typer.Option(min=4, help="Channels of the first stage.")] = 32,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
     lr: Annotated[float, typer.Option()] = 2e-3,
-    init: Annotated[Optional[Path], typer.Option(help="Start from these exported weights (a second cycle with a fresh cosine schedule).")] = None,
+    init: Annotated[Path | None, typer.Option(help="Start from these exported weights (a second cycle with a fresh cosine schedule).")] = None,
     rotate: Annotated[float, typer.Option(min=0, help="Augmentation: rotation up to ± this many degrees.")] = 10.0,
     zoom: Annotated[float, typer.Option(min=0, max=0.5, help="Augmentation: zoom by up to ± this fraction.")] = 0.1,
     erase: Annotated[float, typer.Option(min=0, max=1, help="Augmentation: probability of random erasing.")] = 0.5,
     select_on: Annotated[str, typer.Option(help="PublicTest metric that picks the epoch: wa (accuracy) or ua.")] = "wa",
     snapshot_ensemble: Annotated[bool, typer.Option(help="With --init: export the mean of the --init model(s) and this cycle's model if better on PublicTest.")] = False,
     seed: Annotated[int, typer.Option()] = 0,
-    limit: Annotated[Optional[int], typer.Option(help="Train on this many images only (smoke runs).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Train on this many images only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
     devices: Annotated[int, typer.Option(min=1, help="Devices (>1 = data-parallel).")] = 1,
 ) -> None:
@@ -260,7 +260,7 @@ def train_face_cnn(
                f"(fer mini-Xception, same images: WA {100 * r['baseline_fer_mini_xception']['wa']:.1f} %)")
 
 
-def _voice_tcn_config(data: Path, corpus: str, add_emodb: Optional[Path], store: Path, run_dir: Path, out: Optional[Path], results: Optional[Path],
+def _voice_tcn_config(data: Path, corpus: str, add_emodb: Path | None, store: Path, run_dir: Path, out: Path | None, results: Path | None,
                       epochs: int, seed: int, workers: int, accelerator: str = "cpu", devices: int = 1):
     from emorec.training.voice_tcn import VoiceTCNConfig
 
@@ -280,11 +280,11 @@ def _print_cv(result: dict) -> None:
 def train_voice_tcn(
     data: Annotated[Path, typer.Option(help="RAVDESS speech folder (Actor_XX/*.wav or .flac), or EMO-DB folder with --corpus emodb.")],
     corpus: Annotated[str, typer.Option(help="'ravdess' (EmoBox actor folds) or 'emodb' (leave-one-speaker-out).")] = "ravdess",
-    add_emodb: Annotated[Optional[Path], typer.Option(help="EMO-DB folder: its clips (6 classes mapped to RAVDESS's) join every training set, never a test set.")] = None,
+    add_emodb: Annotated[Path | None, typer.Option(help="EMO-DB folder: its clips (6 classes mapped to RAVDESS's) join every training set, never a test set.")] = None,
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
     run_dir: Annotated[Path, typer.Option(help="Checkpoints and logs, one run per fold (a rerun resumes).")] = Path("runs/voice_tcn"),
     out: Annotated[Path, typer.Option(help="Where to write the final model's weights (safetensors).")] = Path("voice_tcn.safetensors"),
-    results: Annotated[Optional[Path], typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
+    results: Annotated[Path | None, typer.Option(help="Where to write the cross-validation results (JSON).")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 30,
     seed: Annotated[int, typer.Option()] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
@@ -309,12 +309,12 @@ def train_text_model(
     data: Annotated[Path, typer.Option(help="EmoBank folder/CSV or MELD folder.")],
     run_dir: Annotated[Path, typer.Option()] = Path("runs/text"),
     out: Annotated[Path, typer.Option(help="Exported trainable weights (safetensors).")] = Path("text.safetensors"),
-    results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON).")] = None,
+    results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON).")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 6,
     trainable_layers: Annotated[int, typer.Option(min=0, max=6)] = 3,
     max_length: Annotated[int, typer.Option(min=8, help="Tokens per utterance (longer ones are cut).")] = 64,
     seed: Annotated[int, typer.Option()] = 0,
-    limit: Annotated[Optional[int], typer.Option(help="Train on this many items only (smoke runs).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Train on this many items only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
     devices: Annotated[int, typer.Option(min=1, help="Devices (>1 = data-parallel).")] = 1,
 ) -> None:
@@ -340,11 +340,11 @@ def cv(
     data: Annotated[Path, typer.Option(help="Corpus folder (RAVDESS speech or EMO-DB).")],
     corpus: Annotated[str, typer.Option(help="ravdess or emodb.")] = "ravdess",
     store: Annotated[Path, typer.Option(help="Feature store (features are computed once).")] = DEFAULT_STORE,
-    results: Annotated[Optional[Path], typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+    results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
     speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; stated in the results).")] = False,
-    add_emodb: Annotated[Optional[Path], typer.Option(help="With --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
+    add_emodb: Annotated[Path | None, typer.Option(help="With --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
     run_dir: Annotated[Path, typer.Option(help="voice_tcn: checkpoints and logs, one run per fold (a rerun resumes).")] = Path("runs/voice_tcn"),
     epochs: Annotated[int, typer.Option(min=1, help="voice_tcn: training epochs per fold.")] = 30,
 ) -> None:

@@ -71,7 +71,7 @@ class ClipFeatures:
         return sorted({name.split(".")[0] for name in self.series})
 
     @classmethod
-    def from_records(cls, path: Path, media_hash: str, duration: float, num_frames: int, records: dict[str, Record], notes: list[str]) -> "ClipFeatures":
+    def from_records(cls, path: Path, media_hash: str, duration: float, num_frames: int, records: dict[str, Record], notes: list[str]) -> ClipFeatures:
         """Assemble from extractor records (see :mod:`emorec.pipelines.extract`)."""
         series = {}
         for name, rec in records.items():

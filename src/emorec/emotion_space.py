@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EMOTIONS", "VALENCE_AROUSAL", "SOURCE", "to_common", "valence_arousal_of", "project_probs"]
+__all__ = ["EMOTIONS", "SOURCE", "VALENCE_AROUSAL", "project_probs", "to_common", "valence_arousal_of"]
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "fear", "disgust", "surprise")
 """emorec's common categories (the six basic emotions + neutral)."""

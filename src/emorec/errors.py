@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "CorruptMediaError",
+    "DatasetError",
     "EmorecError",
+    "EmptyMediaError",
+    "EmptyTranscriptError",
     "MediaError",
     "MediaNotFoundError",
-    "NotMediaError",
-    "CorruptMediaError",
-    "NoUsableStreamError",
-    "EmptyMediaError",
-    "SilentAudioError",
     "NoFaceError",
-    "EmptyTranscriptError",
-    "DatasetError",
+    "NoUsableStreamError",
+    "NotMediaError",
+    "SilentAudioError",
     "StoreError",
 ]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["wa", "ua", "f1_macro", "f1_weighted", "confusion_matrix", "ccc", "pearson", "mae", "acc2", "acc7", "classification_report"]
+__all__ = ["acc2", "acc7", "ccc", "classification_report", "confusion_matrix", "f1_macro", "f1_weighted", "mae", "pearson", "ua", "wa"]
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
@@ -101,7 +101,7 @@ def acc2(y_true, y_pred, convention: str = "non-zero") -> float:
 
 def acc7(y_true, y_pred) -> float:
     """Seven-class accuracy: scores rounded to integers and clipped to [-3, 3]."""
-    r = lambda v: np.clip(np.round(np.asarray(v, float)), -3, 3)  # noqa: E731
+    r = lambda v: np.clip(np.round(np.asarray(v, float)), -3, 3)
     return float((r(y_true) == r(y_pred)).mean())
 
 
@@ -113,5 +113,5 @@ def classification_report(y_true, y_pred, num_classes: int | None = None) -> dic
         "f1_macro": f1_macro(y_true, y_pred, num_classes),
         "f1_weighted": f1_weighted(y_true, y_pred, num_classes),
         "confusion": confusion_matrix(y_true, y_pred, num_classes).tolist(),
-        "num_samples": int(len(y_true)),
+        "num_samples": len(y_true),
     }

@@ -14,7 +14,7 @@ from torch import nn
 
 from emorec import metrics
 
-__all__ = ["ClassificationTask", "RegressionTask", "ClassAffectTask", "ccc_loss"]
+__all__ = ["ClassAffectTask", "ClassificationTask", "RegressionTask", "ccc_loss"]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["TimeSeries", "RATE", "frame_times", "pool_to_grid", "span_to_frames"]
+__all__ = ["RATE", "TimeSeries", "frame_times", "pool_to_grid", "span_to_frames"]
 
 RATE = 10.0
 """Rate of the common time axis, in frames per second (hop 0.1 s)."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from emorec.errors import DatasetError
 
-__all__ = ["FER_CLASSES", "CKPLUS_CLASSES", "load_fer2013", "load_ckplus", "read_images", "subject_folds"]
+__all__ = ["CKPLUS_CLASSES", "FER_CLASSES", "load_ckplus", "load_fer2013", "read_images", "subject_folds"]
 
 FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 CKPLUS_CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from emorec.errors import DatasetError
 
-__all__ = ["RAVDESS_CLASSES", "EMOBOX_FOLDS", "load_ravdess", "fold_of_actor"]
+__all__ = ["EMOBOX_FOLDS", "RAVDESS_CLASSES", "fold_of_actor", "load_ravdess"]
 
 RAVDESS_CLASSES = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["write_results", "git_commit"]
+__all__ = ["git_commit", "write_results"]
 
 
 def git_commit() -> str:

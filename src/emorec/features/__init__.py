@@ -1,9 +1,10 @@
 """Feature extractors, one contract (:mod:`emorec.features.base`), registered by name."""
 
-from emorec.features import audio, face, text  # noqa: F401  (registers the extractors)
+# importing these modules registers their extractors
+from emorec.features import audio, face, text  # noqa: F401
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 
-__all__ = ["EXTRACTORS", "ClipInput", "Extractor", "Record", "DEFAULT_EXTRACTORS"]
+__all__ = ["DEFAULT_EXTRACTORS", "EXTRACTORS", "ClipInput", "Extractor", "Record"]
 
 DEFAULT_EXTRACTORS = ("audio.vad", "audio.egemaps", "audio.logmel", "audio.moonshine", "face.track", "face.fer", "text.asr", "text.minilm")
 """What ``emorec extract`` computes unless told otherwise, in dependency order."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,12 +24,12 @@ from emorec.io.media import MediaInfo, load_audio, num_grid_frames, probe
 from emorec.registry import Registry
 from emorec.timeseries import RATE
 
-__all__ = ["Record", "ClipInput", "Extractor", "EXTRACTORS", "hash_file", "SAMPLE_RATE"]
+__all__ = ["EXTRACTORS", "SAMPLE_RATE", "ClipInput", "Extractor", "Record", "hash_file"]
 
 SAMPLE_RATE = 16000
 """Audio sample rate used by every audio extractor, in Hz."""
 
-EXTRACTORS: Registry["Extractor"] = Registry("extractor")
+EXTRACTORS: Registry[Extractor] = Registry("extractor")
 
 
 def hash_file(path: str | Path, chunk_size: int = 1 << 20) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 from emorec.io.media import iter_video_frames
 
-__all__ = ["FaceExtractor", "FerExtractor", "align_face", "NUM_LANDMARKS"]
+__all__ = ["NUM_LANDMARKS", "FaceExtractor", "FerExtractor", "align_face"]
 
 NUM_LANDMARKS = 468
 _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)

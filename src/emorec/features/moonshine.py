@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["model_dir", "encoder_session", "encode", "greedy_decode", "transcribe", "ENCODER_DIM", "NUM_BLOCKS", "BLOCK_OUTPUTS"]
+__all__ = ["BLOCK_OUTPUTS", "ENCODER_DIM", "NUM_BLOCKS", "encode", "encoder_session", "greedy_decode", "model_dir", "transcribe"]
 
 ENCODER_DIM = 416
 NUM_BLOCKS = 8

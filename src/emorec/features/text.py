@@ -20,14 +20,14 @@ import numpy as np
 from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, Record
 from emorec.timeseries import span_to_frames
 
-__all__ = ["AsrExtractor", "WordEmbeddingExtractor", "transcribe", "force_align", "normalise_words"]
+__all__ = ["AsrExtractor", "WordEmbeddingExtractor", "force_align", "normalise_words", "transcribe"]
 
 MAX_SEGMENT = 20.0
 """Longest audio span (seconds) given to the recogniser in one call."""
 
 
 # --------------------------------------------------------------------------- ASR
-from emorec.features.moonshine import transcribe  # noqa: E402  (re-exported: the recogniser)
+from emorec.features.moonshine import transcribe  # re-exported: the recogniser
 
 # --------------------------------------------------------------------------- alignment
 _WORD = re.compile(r"[A-Za-z0-9']+")

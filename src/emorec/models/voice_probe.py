@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["VoiceProbe", "utterance_features", "default_weights_path", "feature_dim"]
+__all__ = ["VoiceProbe", "default_weights_path", "feature_dim", "utterance_features"]
 
 STATE_DIM, NUM_FUNCTIONALS = 416, 88
 
@@ -100,7 +100,7 @@ class VoiceProbe:
 
         return select_blocks(block_states, stored, self.blocks)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, seed: int = 0) -> "VoiceProbe":
+    def fit(self, X: np.ndarray, y: np.ndarray, seed: int = 0) -> VoiceProbe:
         """Fit on ``X`` (num_samples, feature_dim(len(blocks))) and integer labels ``y`` (num_samples,)."""
         from sklearn.linear_model import LogisticRegression
 
@@ -133,7 +133,7 @@ class VoiceProbe:
         )
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "VoiceProbe":
+    def load(cls, path: str | Path | None = None) -> VoiceProbe:
         """Read weights written by :meth:`save` (default: the ones shipped in the package).
 
         Raises

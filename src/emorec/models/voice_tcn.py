@@ -34,7 +34,7 @@ from torch import nn
 
 from emorec.models.blocks import AttentiveStatsPooling, TemporalBlock
 
-__all__ = ["VoiceTCN", "frame_inputs", "pad_batch", "default_weights_path", "STATE_DIM", "NUM_LLD"]
+__all__ = ["NUM_LLD", "STATE_DIM", "VoiceTCN", "default_weights_path", "frame_inputs", "pad_batch"]
 
 STATE_DIM, NUM_LLD = 416, 25
 """Width of one Moonshine encoder block's output; number of eGeMAPSv02 LLDs."""
@@ -168,7 +168,7 @@ class VoiceTCN(nn.Module):
         save_file({k: v.half().contiguous() for k, v in self.state_dict().items()}, str(path), metadata=meta)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "VoiceTCN":
+    def load(cls, path: str | Path | None = None) -> VoiceTCN:
         """Read weights written by :meth:`save` (default: the ones shipped in the package); ``info_`` holds their training notes.
 
         Raises

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ from emorec.features.base import SAMPLE_RATE, ClipInput
 from emorec.store import FeatureStore
 from emorec.timeseries import span_to_frames
 
-__all__ = ["analyze", "Analysis", "face_model", "voice_model_name"]
+__all__ = ["Analysis", "analyze", "face_model", "voice_model_name"]
 
 STEP_COST = {"audio.vad": 0.05, "audio.egemaps": 0.10, "audio.moonshine": 0.05, "face.track": 0.36, "face.cnn": 0.09, "face.fer": 0.09, "text.asr": 0.25, "readings": 0.07}
 """Rough share of each step in a run's time (measured on talking-head clips), for the progress ETA."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import traceback
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor
 from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
 from emorec.store import FeatureStore
 
-__all__ = ["extract_clip", "extract_many", "ExtractionError", "ExtractReport", "expand_paths", "SILENCE_PEAK"]
+__all__ = ["SILENCE_PEAK", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many"]
 
 SILENCE_PEAK = 1e-4
 """An audio track whose absolute peak is below this (full scale = 1) is silence."""
@@ -131,7 +131,8 @@ def extract_clip(
             if audio_ok is None:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", MediaWarning)
-                    clip.audio  # noqa: B018  (decode once, collecting media warnings as notes)
+                    # decode once, collecting media warnings as notes
+                    clip.audio  # noqa: B018
                 notes += [str(w.message).split(": ", 1)[-1] for w in caught if issubclass(w.category, MediaWarning)]
                 peak = float(np.abs(clip.audio).max()) if clip.audio.size else 0.0
                 audio_ok = peak >= SILENCE_PEAK

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_report", "png_bytes"]
+__all__ = ["png_bytes", "write_report"]
 
 
 def png_bytes(image: np.ndarray) -> bytes:

@@ -25,10 +25,10 @@ from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_fe
 from emorec.evaluation.results import git_commit
 from emorec.training.harness import TrainConfig, fit
 
-__all__ = ["FaceTrainConfig", "train_face", "evaluate_face_weights"]
+__all__ = ["FaceTrainConfig", "evaluate_face_weights", "train_face"]
 
-from emorec.models.face_cnn import INPUT_MEAN as MEAN  # noqa: E402
-from emorec.models.face_cnn import INPUT_STD as STD  # noqa: E402
+from emorec.models.face_cnn import INPUT_MEAN as MEAN
+from emorec.models.face_cnn import INPUT_STD as STD
 
 
 @dataclass

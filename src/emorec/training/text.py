@@ -19,7 +19,7 @@ from emorec.data.text import MELD_CLASSES, load_emobank, load_meld
 from emorec.evaluation.results import git_commit
 from emorec.training.harness import TrainConfig, fit, read_history
 
-__all__ = ["TextTrainConfig", "train_text", "frozen_embeddings"]
+__all__ = ["TextTrainConfig", "frozen_embeddings", "train_text"]
 
 
 @dataclass

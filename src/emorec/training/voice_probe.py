@@ -29,7 +29,7 @@ from emorec.models.voice_probe import NUM_FUNCTIONALS, STATE_DIM, VoiceProbe, ut
 from emorec.pipelines.extract import extract_clip, extract_many
 from emorec.store import FeatureStore
 
-__all__ = ["train_voice_probe", "speaker_normalise", "BLOCK_CHOICES", "C_CHOICES"]
+__all__ = ["BLOCK_CHOICES", "C_CHOICES", "speaker_normalise", "train_voice_probe"]
 
 EXTRACTORS = ("audio.moonshine", "audio.egemaps")
 BLOCK_CHOICES: tuple[tuple[int, ...], ...] = ((4,), (3, 4), (2, 3, 4), (3, 4, 5))

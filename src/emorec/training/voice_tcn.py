@@ -33,7 +33,7 @@ from emorec.pipelines.extract import extract_clip, extract_many
 from emorec.store import FeatureStore
 from emorec.training.harness import TrainConfig, fit
 
-__all__ = ["VoiceTCNConfig", "train_voice_tcn", "clip_sequences"]
+__all__ = ["VoiceTCNConfig", "clip_sequences", "train_voice_tcn"]
 
 EXTRACTORS = ("audio.moonshine", "audio.egemaps")
 STATES_PER_SECOND = 41.0  # Moonshine base-en encoder states per second (approximate, for crop lengths)
