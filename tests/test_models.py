@@ -145,31 +145,34 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
 
 
 def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
-    """emorec's face.cnn on MEAD's posed happy face: probabilities over the test-time views the weights were chosen with."""
-    from emorec.features.base import ClipInput
-    from emorec.features.face import FaceCnnExtractor, FaceExtractor, _face_cnn
-    from emorec.models.face_cnn import default_weights_path, load_face_model
-
-    model, classes, flip, shift = _face_cnn()
-    clip = ClipInput(data_dir / "mead_happy_noaudio.mp4")
-    face = FaceExtractor().compute(clip, {})
-    rec = FaceCnnExtractor().compute(clip, {"face.track": face})
-    probs = rec["probs"][rec["mask"]]
-    _, stored = load_face_model(default_weights_path())  # the views chosen on PublicTest, as written by train_face
-    assert flip == (stored["tta"] == "hflip") and shift == stored["tta_shift"] and rec["grid"].shape[1] == model.embed_dim
-    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
-    assert classes[int(probs.mean(axis=0).argmax())] == "happy"
-    # the extractor runs the BatchNorm-folded copy: same probabilities as the weights as loaded
+    """emorec's face.cnn on MEAD's posed happy face: by default the mean over each crop and its mirror image,
+    with views="stored" over the test-time views stored with the weights (chosen on PublicTest), both computed
+    by the BatchNorm-folded copy and equal to the weights as loaded."""
     import cv2
     import torch
 
-    from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities
+    from emorec.features.base import ClipInput
+    from emorec.features.face import FaceCnnExtractor, FaceExtractor, _face_cnn
+    from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities, default_weights_path, load_face_model
 
-    loaded, _ = load_face_model(default_weights_path())
-    crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][rec["mask"]]])
-    with torch.inference_mode():
-        reference = class_probabilities(loaded, (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD, flip, shift)
-    np.testing.assert_allclose(probs, reference.numpy(), atol=1e-5)
+    model, classes, flip, shift = _face_cnn()
+    loaded, stored = load_face_model(default_weights_path())  # the views chosen on PublicTest, as written by train_face
+    assert flip == (stored["tta"] == "hflip") and shift == stored["tta_shift"]
+    clip = ClipInput(data_dir / "mead_happy_noaudio.mp4")
+    face = FaceExtractor().compute(clip, {})
+    crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][face["mask"]]])
+    x = (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
+    for views, view_shift in (("mirror", 0), ("stored", shift)):
+        rec = FaceCnnExtractor(views=views).compute(clip, {"face.track": face})
+        probs = rec["probs"][rec["mask"]]
+        assert rec["grid"].shape[1] == model.embed_dim
+        np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+        assert classes[int(probs.mean(axis=0).argmax())] == "happy"
+        with torch.inference_mode():
+            reference = class_probabilities(loaded, x, flip, view_shift)
+        np.testing.assert_allclose(probs, reference.numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="views"):
+        FaceCnnExtractor(views="all")
 
 
 def test_tta_views_shift_with_replicated_edges_and_mirror():
