@@ -231,3 +231,26 @@ def test_fold_batchnorm_keeps_outputs_and_leaves_the_model_alone():
     with torch.inference_mode():
         torch.testing.assert_close(folded(x), model(x), atol=1e-5, rtol=1e-4)
         torch.testing.assert_close(folded.forward_features(x), model.forward_features(x), atol=1e-5, rtol=1e-4)
+
+
+def test_voice_baselines_on_real_clips_and_their_rows(tmp_path, ravdess_root, voice_store):
+    """The issue's reference baselines on three RAVDESS actors' real clips: each fold holds one actor, the encoder
+    baselines beat chance, every baseline becomes its own row of docs/results.md, and bad names are refused."""
+    import json
+
+    from emorec.evaluation.results import write_results
+    from emorec.training.voice_baselines import BASELINES, voice_baselines
+
+    out = tmp_path / "results" / "voice_baselines.json"
+    result = voice_baselines(ravdess_root, voice_store, "ravdess", out, workers=1, limit_actors=(1, 4, 8))
+    assert [r["baseline"] for r in result["results"]] == list(BASELINES)
+    for r in result["results"]:
+        assert [f["num_samples"] for f in r["folds"]] == [60, 60, 60]  # speaker-independent: one held-out actor per fold
+        assert 0 <= r["metrics"]["ua_mean"] <= 1
+    by_name = {r["baseline"]: r for r in result["results"]}
+    assert by_name["encoder_egemaps_lr"]["metrics"]["ua_mean"] > 1.5 / 8
+    assert json.loads(out.read_text())["kind"] == "result_set"
+    page = write_results(tmp_path / "results", tmp_path / "results.md").read_text()
+    assert all(f"| {label} | RAVDESS speech, actors (1, 4, 8) |" in page for label, _ in BASELINES.values())
+    with pytest.raises(ValueError, match="unknown voice baselines"):
+        voice_baselines(ravdess_root, voice_store, names=("mfcc_hmm",))

@@ -329,7 +329,8 @@ def train_text_model(
     typer.echo(json.dumps({"test": r["metrics"], "frozen_probe": r["baseline_frozen_probe"]}, indent=1))
 
 
-CV_MODELS = {"voice_probe": "ravdess (EmoBox 6 actor folds) or emodb (leave-one-speaker-out)", "voice_tcn": "the same folds as voice_probe"}
+CV_MODELS = {"voice_probe": "ravdess (EmoBox 6 actor folds) or emodb (leave-one-speaker-out)", "voice_tcn": "the same folds as voice_probe",
+             "voice_baselines": "eGeMAPS + SVM and frozen-encoder logistic regressions on the same folds"}
 """Models with a cross-validation protocol. face_cnn (FER2013) and the text models (EmoBank, MELD) are
 scored on their corpora's official splits instead: `emorec train face_cnn|text` reports the test figures."""
 
@@ -361,6 +362,15 @@ def cv(
             if speaker_norm:
                 _fail("--speaker-norm applies to voice_probe only")
             result = run_tcn(_voice_tcn_config(data, corpus, add_emodb, store, run_dir, None, results, epochs, seed, workers))
+        elif model == "voice_baselines":
+            from emorec.training.voice_baselines import voice_baselines
+
+            if speaker_norm or add_emodb:
+                _fail("--speaker-norm and --add-emodb do not apply to voice_baselines (the reference baselines of the issue's protocol)")
+            for r in voice_baselines(data, store, corpus, results, seed=seed, workers=workers)["results"]:
+                typer.echo(r["model"])
+                _print_cv(r)
+            return
         else:
             from emorec.training.voice_probe import train_voice_probe as run
 

@@ -50,8 +50,11 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
     """Render every ``*.json`` under ``results_dir`` into a Markdown page at ``out``."""
     results_dir, out = Path(results_dir), Path(out)
     classification, regression, benches, notes = [], [], [], []
+    entries = []  # (file, one result); a "result_set" file holds several results (e.g. the voice baselines)
     for path in sorted(results_dir.glob("*.json")):
         d = json.loads(path.read_text())
+        entries += [(path, r) for r in d["results"]] if d.get("kind") == "result_set" else [(path, d)]
+    for path, d in entries:
         if d.get("kind") == "benchmark":
             benches.append(d)
             continue

@@ -1,0 +1,128 @@
+"""The issue's reference voice baselines, measured again in emorec's harness on the same folds.
+
+Three fixed-setting classifiers on utterance-level features from the same
+feature store the voice models read (nothing is tuned, so no nested
+selection is needed; the folds are those of :func:`emorec.data.speech.speech_corpus`:
+RAVDESS — the EmoBox 6 actor-independent folds; EMO-DB — leave-one-speaker-out):
+
+- ``egemaps_svm``: eGeMAPSv02 functionals (88; Eyben et al. 2016) → RBF SVM —
+  the classic paralinguistic baseline;
+- ``encoder_lr``: the frozen Moonshine base-en encoder's output
+  (``last_hidden_state``), mean + std over the utterance (832) → logistic regression;
+- ``encoder_egemaps_lr``: both concatenated → logistic regression.
+
+Each is standardised on the training folds, class-balanced, scikit-learn
+defaults otherwise (``C = 1``). They are the yardsticks ``voice_probe`` and
+``voice_tcn`` are compared with in ``docs/results.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from emorec import metrics
+from emorec.data.speech import speech_corpus
+from emorec.evaluation.results import git_commit
+from emorec.models.voice_probe import NUM_FUNCTIONALS, utterance_features
+from emorec.pipelines.extract import extract_clip, extract_many
+from emorec.store import FeatureStore
+
+__all__ = ["BASELINES", "voice_baselines"]
+
+BASELINES: dict[str, tuple[str, str]] = {
+    "egemaps_svm": ("eGeMAPS functionals + SVM (baseline)", "eGeMAPSv02 functionals (88), standardised; RBF SVM, C=1, class-balanced"),
+    "encoder_lr": ("frozen Moonshine encoder output + logistic regression (baseline)",
+                   "Moonshine base-en last_hidden_state mean+std over the utterance (832), standardised; logistic regression, C=1, class-balanced"),
+    "encoder_egemaps_lr": ("frozen Moonshine encoder output + eGeMAPS functionals + logistic regression (baseline)",
+                           "Moonshine base-en last_hidden_state mean+std (832) + eGeMAPSv02 functionals (88), standardised; logistic regression, C=1, class-balanced"),
+}
+"""Baseline name → (label in results, feature and classifier description)."""
+
+_EXTRACTORS = ("audio.moonshine", "audio.egemaps")
+
+
+def _features(paths, store: FeatureStore, workers: int) -> np.ndarray:
+    """(num_clips, 832 + 88): encoder output mean+std, then eGeMAPS functionals, per clip (from the store)."""
+    report = extract_many(paths, store, _EXTRACTORS, workers=workers, progress=True)
+    if report.failures:
+        raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
+    rows = []
+    for path in paths:
+        clip = extract_clip(path, store, _EXTRACTORS)  # reused from the store
+        rows.append(utterance_features(clip.records["audio.moonshine"]["states"], clip.records["audio.egemaps"]["functionals"][0]))
+    return np.stack(rows)
+
+
+def _classifier(name: str, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    if name == "egemaps_svm":
+        return make_pipeline(StandardScaler(), SVC(C=1.0, kernel="rbf", class_weight="balanced", random_state=seed))
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=seed))
+
+
+def _columns(name: str, width: int) -> slice:
+    return {"egemaps_svm": slice(width - NUM_FUNCTIONALS, width), "encoder_lr": slice(0, width - NUM_FUNCTIONALS)}.get(name, slice(0, width))
+
+
+def voice_baselines(
+    root: str | Path, store: str | Path, corpus: str = "ravdess", results: str | Path | None = None, seed: int = 0, workers: int = 2,
+    limit_actors: tuple[int, ...] | None = None, names: tuple[str, ...] = tuple(BASELINES),
+) -> dict:
+    """Score each baseline of ``names`` on every speaker-independent fold of ``corpus``.
+
+    Parameters
+    ----------
+    root : corpus folder (RAVDESS speech at 16 kHz or EMO-DB), as for :func:`emorec.data.speech.speech_corpus`
+    store : feature store (``audio.moonshine``, ``audio.egemaps``; computed once)
+    results : optional JSON path; the file holds ``{"kind": "result_set", "results": [...]}``,
+        one result per baseline, which ``emorec results`` renders as rows
+    limit_actors : RAVDESS actors to keep (smoke runs)
+
+    Returns
+    -------
+    dict with ``results``: per baseline, UA / WA per fold and their mean ± std.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``corpus`` or baseline name.
+    RuntimeError
+        Feature extraction failed for some files.
+    """
+    unknown = sorted(set(names) - set(BASELINES))
+    if unknown:
+        raise ValueError(f"unknown voice baselines {unknown}; choose from {sorted(BASELINES)}")
+    data = speech_corpus(root, corpus, None, limit_actors)
+    X = _features(list(data.table.path), FeatureStore(store), workers)
+    y = data.labels
+    out = []
+    for name in names:
+        label, features = BASELINES[name]
+        cols = _columns(name, X.shape[1])
+        folds = []
+        for k, test_speakers, test in data.folds:
+            if not test.any() or test.all():
+                continue
+            clf = _classifier(name, seed).fit(X[~test][:, cols], y[~test])
+            rep = metrics.classification_report(y[test], clf.predict(X[test][:, cols]), len(data.classes))
+            folds.append({"fold": k, "test_speakers": test_speakers, **rep})
+        ua, wa = np.array([f["ua"] for f in folds]), np.array([f["wa"] for f in folds])
+        out.append({
+            "model": label, "baseline": name, "dataset": data.dataset, "protocol": data.protocol + "; fixed settings, nothing chosen on any fold",
+            "seeds": [seed], "features": features,
+            "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
+            "folds": folds, "date": time.strftime("%Y-%m-%d"), "commit": git_commit(),
+        })
+    result = {"kind": "result_set", "results": out}
+    if results is not None:
+        Path(results).parent.mkdir(parents=True, exist_ok=True)
+        Path(results).write_text(json.dumps(result, indent=1))
+    return result
