@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor
 from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
 from emorec.store import FeatureStore
 
-__all__ = ["SILENCE_PEAK", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many"]
+__all__ = ["SILENCE_PEAK", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many", "stored_clips"]
 
 SILENCE_PEAK = 1e-4
 """An audio track whose absolute peak is below this (full scale = 1) is silence."""
@@ -281,3 +281,23 @@ def extract_many(
     bar.close()
     store.write_index()
     return report
+
+
+def stored_clips(paths: Sequence[str | Path], store: FeatureStore, extractors: Sequence[str], workers: int = 2) -> Iterator[tuple[str | Path, ClipFeatures]]:
+    """Extract ``extractors`` for every file of a training set, then yield ``(path, features)`` in ``paths``' order.
+
+    All files are extracted first (:func:`extract_many`, in parallel; whatever the
+    store holds is reused), so one bad file stops the run before any training
+    starts, and nothing already computed is lost.
+
+    Raises
+    ------
+    RuntimeError
+        Feature extraction failed for some files (the first three are named).
+    """
+    paths = list(paths)
+    report = extract_many(paths, store, extractors, workers=workers, progress=True)
+    if report.failures:
+        raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
+    for path in paths:
+        yield path, extract_clip(path, store, extractors)  # all reused from the store

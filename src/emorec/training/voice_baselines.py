@@ -28,7 +28,7 @@ from emorec import metrics
 from emorec.data.speech import speech_corpus
 from emorec.evaluation.results import git_commit
 from emorec.models.voice_probe import NUM_FUNCTIONALS, utterance_features
-from emorec.pipelines.extract import extract_clip, extract_many
+from emorec.pipelines.extract import stored_clips
 from emorec.store import FeatureStore
 
 __all__ = ["BASELINES", "voice_baselines"]
@@ -47,12 +47,8 @@ _EXTRACTORS = ("audio.moonshine", "audio.egemaps")
 
 def _features(paths, store: FeatureStore, workers: int) -> np.ndarray:
     """(num_clips, 832 + 88): encoder output mean+std, then eGeMAPS functionals, per clip (from the store)."""
-    report = extract_many(paths, store, _EXTRACTORS, workers=workers, progress=True)
-    if report.failures:
-        raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
     rows = []
-    for path in paths:
-        clip = extract_clip(path, store, _EXTRACTORS)  # reused from the store
+    for _, clip in stored_clips(paths, store, _EXTRACTORS, workers):
         rows.append(utterance_features(clip.records["audio.moonshine"]["states"], clip.records["audio.egemaps"]["functionals"][0]))
     return np.stack(rows)
 

@@ -26,7 +26,7 @@ from emorec import metrics
 from emorec.data.speech import speech_corpus
 from emorec.evaluation.results import git_commit
 from emorec.models.voice_probe import NUM_FUNCTIONALS, STATE_DIM, VoiceProbe, utterance_features
-from emorec.pipelines.extract import extract_clip, extract_many
+from emorec.pipelines.extract import stored_clips
 from emorec.store import FeatureStore
 
 __all__ = ["BLOCK_CHOICES", "C_CHOICES", "speaker_normalise", "train_voice_probe"]
@@ -52,12 +52,8 @@ def _features(table, store: FeatureStore, workers: int):
     ValueError
         Clips whose features hold different encoder blocks.
     """
-    report = extract_many(table.path, store, EXTRACTORS, workers=workers, progress=True)
-    if report.failures:
-        raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
     X, stored = [], set()
-    for path in table.path:
-        clip = extract_clip(path, store, EXTRACTORS)  # all reused from the store
+    for _, clip in stored_clips(table.path, store, EXTRACTORS, workers):
         rec = clip.records["audio.moonshine"]
         stored.add(tuple(rec.meta["blocks"]))
         X.append(utterance_features(rec["block_states"], clip.records["audio.egemaps"]["functionals"][0]))

@@ -29,7 +29,7 @@ from emorec.emotion_space import valence_arousal_of
 from emorec.evaluation.results import git_commit
 from emorec.features.audio import select_blocks
 from emorec.models.voice_tcn import VoiceTCN, frame_inputs, pad_batch
-from emorec.pipelines.extract import extract_clip, extract_many
+from emorec.pipelines.extract import stored_clips
 from emorec.store import FeatureStore
 from emorec.training.harness import TrainConfig, fit
 
@@ -94,12 +94,8 @@ def clip_sequences(paths, store: FeatureStore, blocks: tuple[int, ...], workers:
     ValueError
         A clip's features lack one of ``blocks``.
     """
-    report = extract_many(list(paths), store, EXTRACTORS, workers=workers, progress=True)
-    if report.failures:
-        raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
     out = []
-    for path in paths:
-        clip = extract_clip(path, store, EXTRACTORS)  # all reused from the store
+    for path, clip in stored_clips(paths, store, EXTRACTORS, workers):
         rec, lld = clip.records["audio.moonshine"], clip.records["audio.egemaps"]
         try:
             states = select_blocks(rec["block_states"], rec.meta["blocks"], blocks)
