@@ -20,7 +20,7 @@ from common import OUT, concat_to, timed_child, write_json
 CLIP = Path(__file__).resolve().parents[1] / "tests" / "data" / "talking_head.mp4"
 GROUPS = {
     "audio": ("audio.vad", "audio.egemaps", "audio.logmel", "audio.moonshine"),
-    "face": ("face.track", "face.fer"),
+    "face": ("face.track", "face.cnn"),
     "text": ("audio.vad", "text.asr", "text.minilm"),
 }
 

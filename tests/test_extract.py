@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from emorec.features import DEFAULT_EXTRACTORS
+from emorec.features.face import _face_cnn
 from emorec.pipelines.extract import ExtractReport, extract_clip, extract_many
 from emorec.store import FeatureStore
 
@@ -27,7 +28,7 @@ def test_all_modalities_with_shapes(th_features):
     assert t == round(feats.duration * 10) == 61
     expected = {
         "audio.egemaps": 25, "audio.logmel": 104, "audio.moonshine": 416, "audio.vad": 1,
-        "face.track": 4, "face.fer": 128, "text.asr": 1, "text.minilm": 384,
+        "face.track": 4, "face.cnn": _face_cnn()[0].embed_dim, "text.asr": 1, "text.minilm": 384,
     }
     for name, dim in expected.items():
         assert feats.series[name].data.shape == (t, dim), name
@@ -79,7 +80,7 @@ def test_audio_only_file(ravdess_clip, session_store):
 def test_video_without_audio(damaged, session_store):
     feats = extract_clip(damaged["noaudio"], session_store)
     assert feats.modalities == ["face"]
-    assert feats.series["face.fer"].mask.mean() > 0.9
+    assert feats.series["face.cnn"].mask.mean() > 0.9
 
 
 def test_store_index_and_no_pickle(session_store, th_features):

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from emorec.features import DEFAULT_EXTRACTORS
 from emorec.paths import default_store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="emorec — emotion recognition from voice, face and words in speech and video.")
@@ -58,7 +59,7 @@ def _inputs(paths: list[Path], transcript: Path | None) -> tuple[list[Path], str
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Media files or folders (searched recursively).")],
     store: Annotated[Path, typer.Option(help="Feature store folder.")] = DEFAULT_STORE,
-    extractors: Annotated[str | None, typer.Option(help="Comma-separated extractor names (default: all; see `emorec extractors`).")] = None,
+    extractors: Annotated[str | None, typer.Option(help=f"Comma-separated extractor names (default: {', '.join(DEFAULT_EXTRACTORS)}; all: `emorec extractors`).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes (process backend; Ray schedules one task per free CPU).")] = 1,
     backend: Annotated[str, typer.Option(help="'process' (this machine) or 'ray' (cluster at RAY_ADDRESS; pip install 'emorec[cluster]').")] = "process",
     transcript: Annotated[Path | None, typer.Option(help="Text file with a known transcript to align (single input file).")] = None,
@@ -69,7 +70,6 @@ def extract(
     Computes only what the store does not hold yet; a killed run resumes where
     it stopped. Prints per file how many records were computed and reused.
     """
-    from emorec.features import DEFAULT_EXTRACTORS
     from emorec.pipelines.extract import extract_many
     from emorec.store import FeatureStore
 

@@ -42,7 +42,8 @@ class ClipFeatures:
     series : dict of str → TimeSeries
         ``"audio.egemaps"`` (num_frames, 25), ``"audio.logmel"`` (num_frames, 104),
         ``"audio.moonshine"`` (num_frames, 416), ``"audio.vad"`` (num_frames, 1),
-        ``"face.fer"`` (num_frames, 128), ``"face.track"`` (num_frames, 4) boxes,
+        ``"face.cnn"`` (num_frames, 256 × networks; 768 shipped), ``"face.fer"`` (num_frames, 128),
+        ``"face.track"`` (num_frames, 4) boxes,
         ``"text.minilm"`` (num_frames, 384) — whichever were extracted.
     words : list of Word
     records : dict of str → Record
