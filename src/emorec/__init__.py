@@ -9,7 +9,7 @@ Public API::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from emorec._version import __version__
 
 from emorec.errors import EmorecError
 

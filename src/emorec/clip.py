@@ -1,4 +1,5 @@
-"""``ClipFeatures``: every modality of one clip on the common 10 Hz axis."""
+"""What is known about one clip: ``Record`` (one extractor's output, the unit of the feature
+store) and ``ClipFeatures`` (every modality of the clip on the common 10 Hz axis)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,23 @@ from typing import Any
 
 import numpy as np
 
-from emorec.features.base import Record
 from emorec.timeseries import RATE, TimeSeries, frame_times
 
-__all__ = ["ClipFeatures", "Word"]
+__all__ = ["ClipFeatures", "Record", "Word"]
+
+
+@dataclass
+class Record:
+    """What one extractor computed for one clip: named arrays + JSON-able metadata.
+
+    Arrays are stored in an ``.npz`` file (no pickle); ``meta`` as JSON inside it.
+    """
+
+    arrays: dict[str, np.ndarray]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EMOTIONS", "SOURCE", "VALENCE_AROUSAL", "project_probs", "to_common", "valence_arousal_of"]
+__all__ = ["EMOTIONS", "FER_CLASSES", "SOURCE", "VALENCE_AROUSAL", "project_probs", "to_common", "valence_arousal_of"]
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "fear", "disgust", "surprise")
 """emorec's common categories (the six basic emotions + neutral)."""
+
+FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+"""FER2013's seven classes in its label order (0-6; Goodfellow et al. 2013): the output order of every face model."""
 
 _NRC = {  # word: (valence, arousal) in [0, 1], NRC-VAD v1
     "neutral": (0.469, 0.184),

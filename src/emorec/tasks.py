@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from emorec import metrics
+import emorec.metrics as metrics
 
 __all__ = ["ClassAffectTask", "ClassificationTask", "RegressionTask", "ccc_loss"]
 

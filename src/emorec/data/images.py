@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emorec.emotion_space import FER_CLASSES
 from emorec.errors import DatasetError
 
 __all__ = ["CKPLUS_CLASSES", "FER_CLASSES", "load_ckplus", "load_fer2013", "read_images", "subject_folds"]
 
-FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 CKPLUS_CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")
 
 

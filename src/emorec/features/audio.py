@@ -19,6 +19,7 @@ import numpy as np
 
 from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, Record
 from emorec.features.moonshine import ENCODER_DIM, encode
+from emorec.models.speech_encoder import select_blocks
 from emorec.timeseries import pool_to_grid, span_to_frames
 
 __all__ = ["EgemapsExtractor", "LogMelExtractor", "MoonshineEncoderExtractor", "VadExtractor", "egemaps_functionals", "moonshine_states", "select_blocks"]
@@ -198,25 +199,6 @@ def moonshine_states(waveform: np.ndarray, chunk: float = 20.0, blocks: tuple[in
             inner.append(block_out[keep])
     states, times = np.concatenate(states).astype(np.float32), np.concatenate(times)
     return (states, times, np.concatenate(inner).astype(np.float32)) if blocks else (states, times)
-
-
-def select_blocks(block_states: np.ndarray, stored, wanted) -> np.ndarray:
-    """Pick encoder blocks out of stored block outputs.
-
-    ``block_states`` (num_states, len(stored), 416), with ``stored`` the block
-    numbers it holds (``meta["blocks"]`` of an ``audio.moonshine`` record) →
-    (num_states, len(wanted), 416), blocks in ``wanted``'s order.
-
-    Raises
-    ------
-    ValueError
-        A wanted block was not stored.
-    """
-    stored = [int(b) for b in stored]
-    missing = [int(b) for b in wanted if int(b) not in stored]
-    if missing:
-        raise ValueError(f"the model needs encoder blocks {missing}, the features hold only {stored}")
-    return np.asarray(block_states)[:, [stored.index(int(b)) for b in wanted]]
 
 
 @EXTRACTORS.register("audio.moonshine")

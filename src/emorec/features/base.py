@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from emorec.clip import Record
 from emorec.io.media import MediaInfo, load_audio, num_grid_frames, probe
 from emorec.registry import Registry
 from emorec.timeseries import RATE
@@ -39,20 +39,6 @@ def hash_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: fh.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@dataclass
-class Record:
-    """What one extractor computed for one clip: named arrays + JSON-able metadata.
-
-    Arrays are stored in an ``.npz`` file (no pickle); ``meta`` as JSON inside it.
-    """
-
-    arrays: dict[str, np.ndarray]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.arrays[key]
 
 
 class ClipInput:

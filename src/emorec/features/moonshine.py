@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = ["BLOCK_OUTPUTS", "ENCODER_DIM", "NUM_BLOCKS", "encode", "encoder_session", "greedy_decode", "model_dir", "transcribe"]
 
-ENCODER_DIM = 416
+from emorec.models.speech_encoder import ENCODER_DIM  # noqa: E402  (one definition)
 NUM_BLOCKS = 8
 BLOCK_OUTPUTS = tuple(f"/layers.{i}/Add_1_output_0" for i in range(NUM_BLOCKS))
 """Graph tensors holding each encoder block's output (the residual stream after

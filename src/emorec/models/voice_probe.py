@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from emorec.models.speech_encoder import ENCODER_DIM, NUM_FUNCTIONALS, select_blocks
+
 __all__ = ["VoiceProbe", "default_weights_path", "feature_dim", "utterance_features"]
 
-STATE_DIM, NUM_FUNCTIONALS = 416, 88
+STATE_DIM = ENCODER_DIM
 
 
 def feature_dim(num_blocks: int) -> int:
@@ -96,8 +98,6 @@ class VoiceProbe:
         ValueError
             A block the probe needs was not stored.
         """
-        from emorec.features.audio import select_blocks
-
         return select_blocks(block_states, stored, self.blocks)
 
     def fit(self, X: np.ndarray, y: np.ndarray, seed: int = 0) -> VoiceProbe:

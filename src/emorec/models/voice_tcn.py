@@ -33,11 +33,11 @@ import torch
 from torch import nn
 
 from emorec.models.blocks import AttentiveStatsPooling, TemporalBlock
+from emorec.models.speech_encoder import ENCODER_DIM, NUM_LLD
 
 __all__ = ["NUM_LLD", "STATE_DIM", "VoiceTCN", "default_weights_path", "frame_inputs", "pad_batch"]
 
-STATE_DIM, NUM_LLD = 416, 25
-"""Width of one Moonshine encoder block's output; number of eGeMAPSv02 LLDs."""
+STATE_DIM = ENCODER_DIM
 
 
 def default_weights_path() -> Path:

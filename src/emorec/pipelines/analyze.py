@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emorec import __version__
+from emorec._version import __version__
 from emorec.clip import ClipFeatures
 from emorec.emotion_space import EMOTIONS, project_probs, valence_arousal_of
 from emorec.features.base import SAMPLE_RATE, ClipInput

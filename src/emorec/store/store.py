@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from emorec.errors import StoreError
-from emorec.features.base import Record
+from emorec.clip import Record
 
 __all__ = ["FeatureStore"]
 

