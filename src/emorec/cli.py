@@ -107,6 +107,26 @@ def list_extractors() -> None:
         typer.echo(f"{name:16s} v{ext.version}  {doc}")
 
 
+@app.command("models")
+def list_models_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the registered models: name, task, modalities in, outputs, whether weights are shipped, card."""
+    from emorec.models import list_models
+
+    rows = []
+    for info in list_models():
+        rows.append({"name": info.name, "task": info.task, "modalities": list(info.modalities), "level": info.level, "inputs": info.inputs,
+                     "outputs": info.outputs, "weights": "shipped" if info.shipped else "not shipped", "card": info.card or ""})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        typer.echo(f"{r['name']:18s} {r['task']:26s} {'+'.join(r['modalities']):16s} {r['level']:9s} {r['weights']:12s} {r['card']}")
+        typer.echo(f"{'':18s} in: {r['inputs']}")
+        typer.echo(f"{'':18s} out: {r['outputs']}")
+
+
 @app.command()
 def analyze(
     paths: Annotated[list[Path], typer.Argument(help="Video or audio files, or folders.")],

@@ -13,13 +13,14 @@ Input: grey faces scaled to [0, 1] then standardised with mean 0.5, std 0.25.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from emorec.models._registry import register_model
 from emorec.models.blocks import ConvStage
+from emorec.models.weights import read_weights, save_weights, shipped_path
 
 __all__ = ["INPUT_MEAN", "INPUT_STD", "FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "default_weights_path", "load_face_model", "save_face_model", "tta_settings", "tta_views"]
 
@@ -113,9 +114,7 @@ def class_probabilities(model: nn.Module, x: torch.Tensor, mirror: bool = False,
 
 def default_weights_path() -> Path:
     """Where the shipped face_cnn weights live inside the installed package."""
-    from importlib import resources
-
-    return Path(str(resources.files("emorec") / "weights" / "face_cnn.safetensors"))
+    return shipped_path("face_cnn.safetensors")
 
 
 def tta_settings(info: dict) -> tuple[bool, int]:
@@ -128,30 +127,30 @@ def save_face_model(model: FaceCNN | FaceSnapshotEnsemble, path: str | Path, inf
     """Write a face model as safetensors; ``info`` (classes, width, dropout, …) goes into the metadata,
     with ``members`` = the number of snapshots for an ensemble. Floating-point tensors are stored as
     float16 (half the size; :func:`load_face_model` computes in float32)."""
-    from safetensors.torch import save_file
-
     info = dict(info, members=len(model.members) if isinstance(model, FaceSnapshotEnsemble) else 1)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(path), metadata={"info": json.dumps(info)})
+    save_weights(path, model.state_dict(), {"info": info}, half=True)
 
 
 def load_face_model(path: str | Path) -> tuple[FaceCNN | FaceSnapshotEnsemble, dict]:
-    """Read weights written by :func:`save_face_model`; returns the model (eval mode) and its ``info``.
+    """Read weights written by :func:`save_face_model`; returns the model (eval mode, ``info_`` set) and its ``info``.
 
     Raises
     ------
     FileNotFoundError
         No file at ``path``.
     """
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"{path}: face model weights not found")
-    with safe_open(str(path), framework="pt") as fh:
-        info = json.loads(fh.metadata()["info"])
+    state, meta = read_weights(path)
+    info = meta["info"]
     members = [FaceCNN(len(info["classes"]), info["width"], info["dropout"]) for _ in range(int(info.get("members", 1)))]
     model = members[0] if len(members) == 1 else FaceSnapshotEnsemble(members)
-    model.load_state_dict(load_file(str(path)))
+    model.load_state_dict(state)
+    model.info_ = info
     return model.eval(), info
+
+
+register_model(
+    "face_cnn", task="classification", modalities=("video",), level="image",
+    inputs="48x48 grey eye-aligned face crop (face.track)", outputs="7 FER2013 classes; 256-d expression embedding per network",
+    weights="face_cnn.safetensors", card="docs/models/face_cnn.md", source="VGG-style CNN (Simonyan & Zisserman 2015) on FER2013 (Goodfellow et al. 2013)",
+    loader=lambda path: load_face_model(path)[0],
+)(FaceCNN)

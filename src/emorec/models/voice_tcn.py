@@ -24,8 +24,6 @@ and non-commercial use only.
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +31,9 @@ import torch
 from torch import nn
 
 from emorec.models.blocks import AttentiveStatsPooling, TemporalBlock
+from emorec.models._registry import register_model
 from emorec.models.speech_encoder import ENCODER_DIM, NUM_LLD
+from emorec.models.weights import read_weights, save_weights, shipped_path
 
 __all__ = ["NUM_LLD", "STATE_DIM", "VoiceTCN", "default_weights_path", "frame_inputs", "pad_batch"]
 
@@ -41,7 +41,7 @@ STATE_DIM = ENCODER_DIM
 
 
 def default_weights_path() -> Path:
-    return Path(str(resources.files("emorec") / "weights" / "voice_tcn.safetensors"))
+    return shipped_path("voice_tcn.safetensors")
 
 
 def frame_inputs(block_states: np.ndarray, state_times: np.ndarray, lld: np.ndarray, lld_times: np.ndarray) -> np.ndarray:
@@ -161,11 +161,7 @@ class VoiceTCN(nn.Module):
     def save(self, path: str | Path, info: dict | None = None) -> None:
         """Write the weights (safetensors, float16: half the size; :meth:`load` computes in float32)
         with classes, blocks, settings and ``info`` in the metadata."""
-        from safetensors.torch import save_file
-
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        meta = {"classes": json.dumps(self.classes), "blocks": json.dumps(self.blocks), "config": json.dumps(self.config), "info": json.dumps(info or {})}
-        save_file({k: v.half().contiguous() for k, v in self.state_dict().items()}, str(path), metadata=meta)
+        save_weights(path, self.state_dict(), {"classes": self.classes, "blocks": self.blocks, "config": self.config, "info": info or {}}, half=True)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> VoiceTCN:
@@ -176,19 +172,23 @@ class VoiceTCN(nn.Module):
         FileNotFoundError
             No weights at ``path``.
         """
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-
         path = Path(path) if path else default_weights_path()
         if not path.exists():
             raise FileNotFoundError(f"{path}: voice_tcn weights not found (train them with `emorec train voice_tcn`)")
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata()
-        config = json.loads(meta["config"])
-        model = cls(tuple(json.loads(meta["classes"])), tuple(json.loads(meta["blocks"])), config["hidden"], tuple(config["dilations"]), config["dropout"])
-        model.load_state_dict({k: v.float() for k, v in load_file(str(path)).items()})
-        model.info_ = json.loads(meta.get("info", "{}"))
+        state, meta = read_weights(path)
+        config = meta["config"]
+        model = cls(tuple(meta["classes"]), tuple(meta["blocks"]), config["hidden"], tuple(config["dilations"]), config["dropout"])
+        model.load_state_dict(state)
+        model.info_ = meta.get("info", {})
         return model.eval()
+
+
+register_model(
+    "voice_tcn", task="classification+regression", modalities=("audio",), level="utterance",
+    inputs="audio.moonshine encoder blocks 2-5 per state + 25 eGeMAPS LLDs", outputs="8 RAVDESS classes + (valence, arousal)",
+    weights="voice_tcn.safetensors", card="docs/models/voice_tcn.md",
+    source="audio branch of methods.md section 1 (TCN over a pretrained network's middle layers); SUPERB weighted layer sum (Yang et al. 2021)",
+)(VoiceTCN)
 
 
 def pad_batch(segments: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -29,8 +29,8 @@ class TextTrainConfig(TrainConfig):
     corpus: str = "emobank"  # or "meld"
     data: str = "../shared/data/emobank"
     run_dir: str = "runs/text_emobank"
-    trainable_layers: int = 2
-    epochs: int = 4
+    trainable_layers: int = 3
+    epochs: int = 6
     batch_size: int = 32
     lr: float = 5e-5
     head_lr: float = 1e-3
@@ -92,10 +92,9 @@ def frozen_embeddings(texts: list[str], batch_size: int = 128, max_length: int =
 def train_text(cfg: TextTrainConfig) -> dict:
     """Fine-tune through :func:`~emorec.training.harness.fit`, keep the best dev epoch, export the trainable weights,
     score test; plus the frozen-probe baseline in the same run."""
-    from safetensors.torch import save_file
     from sklearn.linear_model import LogisticRegression, Ridge
 
-    from emorec.models.text_emotion import TextEmotionModel
+    from emorec.models.text_emotion import TextEmotionModel, save_text_model
     from emorec.tasks import ClassificationTask, RegressionTask
     from emorec.training.module import EmotionModule
 
@@ -127,9 +126,8 @@ def train_text(cfg: TextTrainConfig) -> dict:
         texts = data["test"][0]
         pred = np.concatenate([model(model.encode(texts[i : i + 128], cfg.max_length)).numpy() for i in range(0, len(texts), 128)])
     test = task.scores(pred, data["test"][1])
-    Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
     info = {"corpus": cfg.corpus, "outputs": list(task.names) if regression else list(MELD_CLASSES), "trainable_layers": cfg.trainable_layers, "target": "V/A/D - 3 (1-5 scale)" if regression else "class"}
-    save_file({k: v.contiguous().half() for k, v in model.trainable_state_dict().items()}, cfg.out, metadata={"info": json.dumps(info)})
+    save_text_model(model, cfg.out, info)
     name = "text_emobank" if regression else "text_meld"
     result = {
         "kind": "regression" if regression else "classification",
