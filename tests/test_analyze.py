@@ -66,26 +66,26 @@ def test_audio_only(ravdess_clip, session_store):
 
 
 @pytest.mark.parametrize("voice", ["voice_probe", "voice_tcn"])
-def test_each_voice_model_reads_an_angry_clip(ravdess_clip, session_store, monkeypatch, voice):
+def test_each_voice_model_reads_an_angry_clip(ravdess_clip, session_store, voice):
     """RAVDESS actor 1, angry, strong intensity (a training clip of both shipped models: a sanity check of the
     plumbing, not of generalisation): the voice reads angry and high arousal."""
-    monkeypatch.setenv("EMOREC_VOICE_MODEL", voice)
-    result = analyze(ravdess_clip, None, store=session_store)
+    result = analyze(ravdess_clip, None, store=session_store, voice_model=voice)
     assert result.summary["models"]["voice"].startswith(f"emorec {voice} ")
+    assert result.summary["model_names"]["voice"] == voice
     tl = result.timeline
     assert tl.loc[tl.speech_active, "voice_arousal"].mean() > 0.3
     assert set(result.segments.voice_emotion) == {"angry"}
 
 
-def test_unknown_voice_model_is_named(ravdess_clip, session_store, monkeypatch, tmp_path):
-    monkeypatch.setenv("EMOREC_VOICE_MODEL", "voice_nope")
-    with pytest.raises(ValueError, match="voice_nope"):
-        analyze(ravdess_clip, None, store=session_store)
-    import os
-
-    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(ravdess_clip), "--out", str(tmp_path / "o")], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "EMOREC_VOICE_MODEL": "voice_nope"})
-    assert proc.returncode == 2 and "EMOREC_VOICE_MODEL='voice_nope'" in proc.stderr and "Traceback" not in proc.stderr
+@pytest.mark.parametrize(("option", "value"), [("--voice-model", "voice_nope"), ("--fusion", "fusion_nope"), ("--face-model", "face_nope")])
+def test_unknown_model_or_fusion_is_named(ravdess_clip, session_store, tmp_path, option, value):
+    keyword = option.strip("-").replace("-", "_")
+    with pytest.raises(ValueError, match=value):
+        analyze(ravdess_clip, None, store=session_store, **{keyword: value})
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(ravdess_clip), "--out", str(tmp_path / "o"), option, value],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and value in proc.stderr and "choose one of" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_mead_sad_clip(data_dir, session_store):

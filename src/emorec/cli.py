@@ -98,13 +98,23 @@ def extract(
 
 @app.command("extractors")
 def list_extractors() -> None:
-    """List the registered feature extractors."""
+    """List the registered feature extractors (the modality readings included)."""
+    import emorec.readings  # noqa: F401  (registers the reading extractors)
     from emorec.features import EXTRACTORS
 
     for name in EXTRACTORS.names():
         ext = EXTRACTORS.create(name)
         doc = (type(ext).__doc__ or "").strip().splitlines()[0]
         typer.echo(f"{name:16s} v{ext.version}  {doc}")
+
+
+@app.command("fusions")
+def list_fusions() -> None:
+    """List the registered fusions of the modality readings (`emorec analyze --fusion NAME`)."""
+    from emorec.fusion import FUSIONS
+
+    for name in FUSIONS.names():
+        typer.echo(f"{name:16s} {FUSIONS.get(name).description}")
 
 
 @app.command("models")
@@ -133,20 +143,25 @@ def analyze(
     out: Annotated[Path, typer.Option(help="Output folder (one sub-folder per file when several).")] = Path("emorec_out"),
     store: Annotated[Path, typer.Option(help="Feature store reused across runs.")] = DEFAULT_STORE,
     transcript: Annotated[Path | None, typer.Option(help="Text file with a known transcript (single input file).")] = None,
+    fusion: Annotated[str, typer.Option(help="Fusion of the modality readings (`emorec fusions` lists them).")] = "masked_mean",
+    face_model: Annotated[str, typer.Option(help="Face reading model: face_cnn or fer_mini_xception (`emorec models`).")] = "face_cnn",
+    voice_model: Annotated[str, typer.Option(help="Voice reading model: voice_probe or voice_tcn (`emorec models`).")] = "voice_probe",
+    text_model: Annotated[str, typer.Option(help="Words reading model (`emorec models`).")] = "text_emobank",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary (a list for several files) as JSON on stdout.")] = False,
 ) -> None:
     """Analyse video/audio: 10 Hz arousal/valence timeline, emotion per utterance, plot.
 
-    Writes timeline.csv (+ .parquet), segments.csv, words.csv, summary.json and
-    timeline.png. A batch continues past bad files and lists them at the end.
+    Writes timeline.csv (+ .parquet), segments.csv, words.csv, summary.json,
+    timeline.png and report.html. A batch continues past bad files and lists them at the end.
     """
     from emorec.errors import EmorecError
     from emorec.pipelines.analyze import analyze as run
-    from emorec.pipelines.analyze import face_model, voice_model_name
+    from emorec.pipelines.analyze import check_choices
 
-    try:  # model choice from the environment: checked before any file is read
-        face_model(), voice_model_name()
+    choices = {"fusion": fusion, "face_model": face_model, "voice_model": voice_model, "text_model": text_model}
+    try:  # checked before any file is read
+        check_choices(**choices)
     except ValueError as exc:
         _fail(str(exc))
     files, text = _inputs(paths, transcript)
@@ -164,7 +179,7 @@ def analyze(
             bar.update(max(0.0, 100 * fraction - bar.n))
 
         try:
-            result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None)
+            result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, **choices)
         except EmorecError as exc:
             failures.append(str(exc))
             typer.secho(f"error: {exc}", fg="red", err=True)

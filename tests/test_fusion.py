@@ -1,0 +1,86 @@
+"""The fusion contract: masked_mean is registered; a new fusion plugs into `analyze` in a few lines; readings live in the store."""
+
+import numpy as np
+import pytest
+
+from emorec.emotion_space import EMOTIONS
+from emorec.fusion import FUSIONS, FusedReading, Fusion, create_fusion, register_fusion
+from emorec.pipelines.analyze import analyze
+
+
+@pytest.fixture
+def voice_only_fusion():
+    @register_fusion("test_voice_only")
+    class VoiceOnly(Fusion):
+        description = "the voice reading alone (a test fusion)"
+
+        def fuse(self, readings, features):
+            from emorec.emotion_space import project_probs
+
+            t = features.num_frames
+            probs, va = np.full((t, len(EMOTIONS)), np.nan), np.full((t, 2), np.nan)
+            mask = np.zeros(t, bool)
+            if "voice" in readings:
+                v = readings["voice"]
+                mask = v.mask
+                probs[mask] = project_probs(v.probs, v.classes)[mask]
+                va[mask] = v.va[mask]
+            return FusedReading(probs, va, mask)
+
+    yield "test_voice_only"
+    FUSIONS._factories.pop("test_voice_only")
+
+
+def test_masked_mean_is_the_default_and_listed():
+    assert "masked_mean" in FUSIONS
+    assert create_fusion("masked_mean").name == "masked_mean"
+    with pytest.raises(KeyError, match="masked_mean"):
+        create_fusion("nope")
+
+
+def test_fused_reading_checks_shapes():
+    with pytest.raises(ValueError, match="probs"):
+        FusedReading(np.zeros((5, 3)), np.zeros((5, 2)), np.zeros(5, bool))
+
+
+def test_a_new_fusion_runs_in_analyze(talking_head, session_store, voice_only_fusion):
+    mean = analyze(talking_head, None, store=session_store, plot=False)
+    voice = analyze(talking_head, None, store=session_store, plot=False, fusion=voice_only_fusion)
+    tl = voice.timeline
+    assert voice.summary["fusion"] == voice_only_fusion and mean.summary["fusion"] == "masked_mean"
+    # fused = the voice reading exactly where the voice is, nothing elsewhere
+    np.testing.assert_allclose(tl.loc[tl.speech_active, "valence"], tl.loc[tl.speech_active, "voice_valence"])
+    assert tl.loc[~tl.speech_active, "valence"].isna().all()
+    # the masked mean differs wherever the face or words also read
+    both = tl.speech_active & tl.face_present
+    assert not np.allclose(mean.timeline.loc[both, "valence"], tl.loc[both, "valence"])
+
+
+def test_readings_are_stored_and_reused(talking_head, tmp_path):
+    """A store filled by `extract` with its defaults serves `analyze`: nothing is recomputed."""
+    from emorec.features import DEFAULT_EXTRACTORS
+    from emorec.pipelines.extract import ExtractReport, extract_clip
+    from emorec.store import FeatureStore
+
+    store = FeatureStore(tmp_path / "s")
+    feats = extract_clip(talking_head, store, DEFAULT_EXTRACTORS)
+    for name, width in (("face.emotion", 9), ("audio.emotion", 10), ("text.emotion", 2)):
+        assert feats.series[name].data.shape == (feats.num_frames, width), name
+        assert feats.series[name].mask.any(), name
+    report = ExtractReport()
+    from emorec.pipelines import extract as extract_module
+
+    calls = []
+    original = extract_module.extract_clip
+
+    def spy(*args, **kwargs):
+        kwargs["report"] = report
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    extract_module.extract_clip = spy
+    try:
+        analyze(talking_head, None, store=store, plot=False)
+    finally:
+        extract_module.extract_clip = original
+    assert calls and report.computed[str(talking_head)] == []
