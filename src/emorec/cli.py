@@ -415,6 +415,35 @@ def cv(
     _print_cv(result)
 
 
+@app.command("evaluate-av")
+def evaluate_av_command(
+    corpus: Annotated[str, typer.Option(help="Real audio-visual corpus: mead_dreamtalk or mead_eamm.")] = "mead_dreamtalk",
+    data: Annotated[Path | None, typer.Option(help="Corpus folder (default: ../shared/data/av_clips/<corpus>).")] = None,
+    store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
+    fusion: Annotated[str, typer.Option(help="Fusion scored (`emorec fusions`).")] = "masked_mean",
+    face_model: Annotated[str, typer.Option(help="Face reading model.")] = "face_cnn",
+    voice_model: Annotated[str, typer.Option(help="Voice reading model.")] = "voice_probe",
+    text_model: Annotated[str, typer.Option(help="Words reading model.")] = "text_emobank",
+    results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+) -> None:
+    """Score an analyze configuration clip by clip on real labelled audio-visual clips (fused and per modality)."""
+    from emorec.errors import EmorecError
+    from emorec.evaluation.av import evaluate_av
+    from emorec.pipelines.analyze import check_choices
+
+    try:
+        check_choices(fusion, face_model, voice_model, text_model)
+        r = evaluate_av(corpus, data or Path("../shared/data/av_clips") / corpus, store, fusion, face_model, voice_model, text_model, results)
+    except (EmorecError, ValueError) as exc:
+        _fail(str(exc))
+    for c in r["clips"]:
+        typer.echo(f"{c['id']:36s} truth {c['label']:9s} fused {c['fused'] or '-':9s} face {c['face'] or '-':9s} voice {c['voice'] or '-'}")
+    m = r["metrics"]
+    typer.echo(f"fused: WA {100 * m['wa']:.1f} %  UA {100 * m['ua']:.1f} %  F1w {100 * m['f1_weighted']:.1f} %  ({m['num_samples']} clips)")
+    for name, pm in r["per_modality"].items():
+        typer.echo(f"{name}: WA {100 * pm['wa']:.1f} %  UA {100 * pm['ua']:.1f} %  ({pm['num_samples']} clips)")
+
+
 @app.command()
 def evaluate(
     weights: Annotated[Path, typer.Argument(help="Exported face_cnn weights (safetensors).")],

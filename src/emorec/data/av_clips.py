@@ -1,0 +1,73 @@
+"""Real audio-visual evaluation clips: the labelled MEAD talking-face videos in ``../shared/data/av_clips``.
+
+MEAD (Wang et al., ECCV 2020; research / non-commercial use only) films actors
+speaking with 8 emotions at 3 intensity levels. Two copies are readable here:
+
+- ``mead_dreamtalk``: ``<speaker>_front_<emotion>_level<N>_001.mp4``, 3 speakers × 8
+  emotions, 256×256 frontal face crops, **no sound** (the face reading only).
+- ``mead_eamm``: ``<emotion>.mp4`` face crops (3 with speech) and ``M030_sad_3_001.mp4``.
+
+MEAD's labels map to :data:`~emorec.emotion_space.EMOTIONS`; *contempt* has no
+common class and gets ``label = None`` (loaders keep the row so the count is visible;
+evaluations leave it out and say so).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from emorec.errors import DatasetError
+
+__all__ = ["AV_CORPORA", "MEAD_TO_COMMON", "load_av_corpus", "load_mead_dreamtalk", "load_mead_eamm"]
+
+MEAD_TO_COMMON = {"angry": "angry", "disgusted": "disgust", "fear": "fear", "happy": "happy", "neutral": "neutral", "sad": "sad", "surprised": "surprise", "contempt": None}
+"""MEAD emotion → emorec's common class (None: no common class)."""
+
+_DREAMTALK = re.compile(r"^(?P<speaker>[MW]\d{3})_front_(?P<emotion>[a-z]+)_level(?P<level>\d)_\d{3}$")
+_EAMM = re.compile(r"^(?:(?P<speaker>[MW]\d{3})_)?(?P<emotion>[a-z]+)(?:_(?P<level>\d)_\d{3})?$")
+
+
+def _load(root: str | Path, pattern: re.Pattern, corpus: str) -> pd.DataFrame:
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(root, f"{corpus} folder not found")
+    rows = []
+    for path in sorted(root.glob("*.mp4")):
+        m = pattern.match(path.stem)
+        if m is None or m["emotion"] not in MEAD_TO_COMMON:
+            continue
+        rows.append({"path": str(path), "id": path.stem, "speaker": m["speaker"] or "unknown", "emotion": m["emotion"],
+                     "label": MEAD_TO_COMMON[m["emotion"]], "level": int(m["level"]) if m["level"] else None})
+    if not rows:
+        raise DatasetError(root, f"no {corpus} clips (<speaker>_front_<emotion>_level<N>_001.mp4 or <emotion>.mp4) found")
+    return pd.DataFrame(rows)
+
+
+def load_mead_dreamtalk(root: str | Path) -> pd.DataFrame:
+    """Index ``av_clips/mead_dreamtalk``: columns path, id, speaker, emotion (MEAD's), label (common class or None), level.
+
+    Raises
+    ------
+    DatasetError
+        Missing folder or no clip named as MEAD names them.
+    """
+    return _load(root, _DREAMTALK, "MEAD (dreamtalk copy)")
+
+
+def load_mead_eamm(root: str | Path) -> pd.DataFrame:
+    """Index ``av_clips/mead_eamm`` (same columns as :func:`load_mead_dreamtalk`; speaker ``unknown`` for the face crops)."""
+    return _load(root, _EAMM, "MEAD (EAMM copy)")
+
+
+AV_CORPORA = {"mead_dreamtalk": load_mead_dreamtalk, "mead_eamm": load_mead_eamm}
+"""Real audio-visual corpora with a loader, by name."""
+
+
+def load_av_corpus(name: str, root: str | Path) -> pd.DataFrame:
+    """Index a real audio-visual corpus by name (:data:`AV_CORPORA`); ``ValueError`` for an unknown name."""
+    if name not in AV_CORPORA:
+        raise ValueError(f"unknown audio-visual corpus {name!r}; choose one of {', '.join(AV_CORPORA)}")
+    return AV_CORPORA[name](root)

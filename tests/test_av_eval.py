@@ -1,0 +1,48 @@
+"""Real audio-visual evaluation: MEAD loaders and `evaluate-av` scoring an analyze configuration clip by clip."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from emorec.data.av_clips import MEAD_TO_COMMON, load_mead_dreamtalk
+from emorec.errors import DatasetError
+
+
+@pytest.fixture(scope="session")
+def dreamtalk(ravdess_root):
+    root = ravdess_root.parent / "av_clips" / "mead_dreamtalk"
+    if not root.exists():
+        pytest.skip("av_clips/mead_dreamtalk is not in ../shared/data")
+    return root
+
+
+def test_dreamtalk_index(dreamtalk):
+    table = load_mead_dreamtalk(dreamtalk)
+    assert len(table) == 24 and table.speaker.nunique() == 3
+    assert table.label.isna().sum() == 3  # contempt has no common class
+    assert set(table.label.dropna()) == {v for v in MEAD_TO_COMMON.values() if v}
+
+
+def test_missing_folder_is_named(tmp_path):
+    with pytest.raises(DatasetError, match="nowhere"):
+        load_mead_dreamtalk(tmp_path / "nowhere")
+
+
+def test_evaluate_av_scores_each_clip(dreamtalk, tmp_path, session_store):
+    sub = tmp_path / "mead"
+    sub.mkdir()
+    for name in ("W009_front_happy_level3_001", "W009_front_neutral_level1_001", "W009_front_contempt_level3_001"):
+        (sub / f"{name}.mp4").symlink_to(dreamtalk / f"{name}.mp4")
+    out = tmp_path / "av.json"
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "evaluate-av", "--corpus", "mead_dreamtalk", "--data", str(sub), "--store", str(session_store.root),
+                           "--results", str(out)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = json.loads(out.read_text())
+    assert [c["label"] for c in r["clips"]] == ["happy", "neutral"] and "1 contempt clips left out" in r["dataset"]
+    assert r["protocol"] == "AV-real" and r["metrics"]["num_samples"] == 2
+    # no sound in these clips: the fused class is the face's, and there is no voice reading
+    assert all(c["fused"] == c["face"] and c["voice"] is None for c in r["clips"])
+    assert set(r["per_modality"]) == {"face"}
+    assert 0.0 <= r["metrics"]["wa"] <= 1.0
