@@ -10,7 +10,6 @@ that ``emorec results`` renders (protocol ``AV-real``).
 
 from __future__ import annotations
 
-import time
 import warnings
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 import emorec.metrics as metrics
 from emorec.data.av_clips import load_av_corpus
 from emorec.emotion_space import EMOTIONS, project_probs
-from emorec.evaluation.results import git_commit
+from emorec.evaluation.runner import result_document, write_result
 
 __all__ = ["evaluate_av"]
 
@@ -90,22 +89,11 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         return {"wa": rep["wa"], "ua": rep["ua"], "f1_weighted": rep["f1_weighted"], "num_samples": len(sel), "confusion": rep["confusion"]}
 
     fused = score("fused")
-    result = {
-        "model": f"analyze (fusion {fusion}; face {face_model}, voice {voice_model}, words {text_model})",
-        "dataset": f"{corpus}: {len(rows)} real MEAD clips with a common class, {table.speaker.nunique()} speakers"
+    result = result_document(
+        f"analyze (fusion {fusion}; face {face_model}, voice {voice_model}, words {text_model})",
+        f"{corpus}: {len(rows)} real MEAD clips with a common class, {table.speaker.nunique()} speakers"
         + (f" ({len(left_out)} contempt clips left out)" if len(left_out) else ""),
-        "protocol": "AV-real",
-        "seeds": [0],
-        "metrics": fused,
-        "per_modality": {m: score(m) for m in ("face", "voice") if score(m) is not None},
-        "clips": rows,
-        "classes": list(EMOTIONS),
-        "date": time.strftime("%Y-%m-%d"),
-        "commit": git_commit(),
-    }
-    if results is not None:
-        import json
-
-        Path(results).parent.mkdir(parents=True, exist_ok=True)
-        Path(results).write_text(json.dumps(result, indent=1))
+        "AV-real", [0], fused, per_modality={m: score(m) for m in ("face", "voice") if score(m) is not None}, clips=rows, classes=list(EMOTIONS),
+    )
+    write_result(result, results)
     return result

@@ -19,7 +19,7 @@ import numpy as np
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 from emorec.io.media import iter_video_frames
 
-__all__ = ["NUM_LANDMARKS", "FaceExtractor", "FerExtractor", "align_face"]
+__all__ = ["NUM_LANDMARKS", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face", "face_cnn_outputs"]
 
 NUM_LANDMARKS = 468
 _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
@@ -315,6 +315,43 @@ def face_cnn_available() -> bool:
     return default_weights_path().is_file()
 
 
+def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int = 256) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Expression embedding and class probabilities of grey face crops from the shipped ``face_cnn``.
+
+    Parameters
+    ----------
+    crops : (N, H, W) uint8
+        Grey face crops (resized to 48×48 here; eye-aligned crops as ``face.track`` makes, or FER2013/CK+ images).
+    views : {"mirror", "stored"}
+        Test-time views (see :class:`FaceCnnExtractor`).
+    batch_size : int
+
+    Returns
+    -------
+    embeddings : (N, 256 × networks) float32
+    probs : (N, 7) float32
+    classes : tuple of str (FER2013 order)
+    """
+    import cv2
+    import torch
+
+    from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities
+
+    model, classes, flip, shift = _face_cnn()
+    if views == "mirror":
+        shift = 0
+    emb = np.zeros((len(crops), model.embed_dim), np.float32)
+    probs = np.zeros((len(crops), len(classes)), np.float32)
+    with torch.inference_mode():
+        for b in range(0, len(crops), batch_size):
+            batch = np.stack([c if c.shape == (48, 48) else cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in crops[b : b + batch_size]])
+            x = (torch.from_numpy(batch).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
+            features = model.forward_features(x)
+            emb[b : b + batch_size] = features.numpy()
+            probs[b : b + batch_size] = class_probabilities(model, x, flip, shift, features).numpy()
+    return emb, probs, classes
+
+
 @EXTRACTORS.register("face.cnn")
 class FaceCnnExtractor(Extractor):
     """Facial-expression embedding and class probabilities from emorec's
@@ -361,25 +398,11 @@ class FaceCnnExtractor(Extractor):
         self.views = views
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        import cv2
-        import torch
-
-        from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities
-
-        model, classes, flip, shift = _face_cnn()
-        if self.views == "mirror":
-            shift = 0
         face = deps["face.track"]
         mask = face["mask"]
         idx = np.flatnonzero(mask)
-        emb = np.zeros((mask.size, model.embed_dim), np.float32)
+        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"][idx], self.views)
+        emb = np.zeros((mask.size, emb_sel.shape[1]), np.float32)
         probs = np.zeros((mask.size, len(classes)), np.float32)
-        with torch.inference_mode():
-            for b in range(0, idx.size, 256):
-                sel = idx[b : b + 256]
-                crops = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in face["crops_grey"][sel]])
-                x = (torch.from_numpy(crops).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
-                features = model.forward_features(x)
-                emb[sel] = features.numpy()
-                probs[sel] = class_probabilities(model, x, flip, shift, features).numpy()
+        emb[idx], probs[idx] = emb_sel, probs_sel
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": "emorec face_cnn (FER2013)"})

@@ -16,10 +16,10 @@ from functools import lru_cache
 import numpy as np
 
 from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, Record
-from emorec.models.minilm import load_minilm
+from emorec.models.minilm import MINILM_DIM, load_minilm
 from emorec.timeseries import span_to_frames
 
-__all__ = ["AsrExtractor", "WordEmbeddingExtractor", "force_align", "normalise_words", "transcribe"]
+__all__ = ["AsrExtractor", "WordEmbeddingExtractor", "force_align", "normalise_words", "transcribe", "word_embeddings"]
 
 MAX_SEGMENT = 20.0
 """Longest audio span (seconds) given to the recogniser in one call."""
@@ -183,6 +183,40 @@ class AsrExtractor(Extractor):
 
 
 # --------------------------------------------------------------------------- embeddings
+def word_embeddings(words: list[str], segments: np.ndarray | None = None) -> np.ndarray:
+    """MiniLM embedding of each word: the mean of its sub-word token states, the words of one segment
+    encoded together (so each word sees its sentence).
+
+    Parameters
+    ----------
+    words : list of str
+    segments : (num_words,) int or None
+        Segment (utterance) of each word; None = one segment.
+
+    Returns
+    -------
+    (num_words, 384) float32; a word with no token (cut at 512 tokens) stays zeros.
+    """
+    import torch
+
+    emb = np.zeros((len(words), MINILM_DIM), np.float32)
+    if not words:
+        return emb
+    segments = np.zeros(len(words), int) if segments is None else np.asarray(segments)
+    tokenizer, model = load_minilm()
+    for seg in np.unique(segments):
+        idx = np.flatnonzero(segments == seg)
+        enc = tokenizer([words[i] for i in idx], is_split_into_words=True, truncation=True, max_length=512, return_tensors="pt")
+        with torch.inference_mode():
+            states = model(**enc).last_hidden_state[0].numpy()
+        word_ids = enc.word_ids(0)
+        for j in range(idx.size):
+            rows = [t for t, w in enumerate(word_ids) if w == j]
+            if rows:
+                emb[idx[j]] = states[rows].mean(axis=0)
+    return emb
+
+
 @EXTRACTORS.register("text.minilm")
 class WordEmbeddingExtractor(Extractor):
     """Word embeddings from all-MiniLM-L6-v2 token states (mean of each word's
@@ -203,23 +237,8 @@ class WordEmbeddingExtractor(Extractor):
     dim = 384
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        import torch
-
         asr = deps["text.asr"]
-        words, segment = list(asr["words"]), asr["segment"]
-        emb = np.zeros((len(words), self.dim), np.float32)
-        if words:
-            tokenizer, model = load_minilm()
-            for seg in np.unique(segment):
-                idx = np.flatnonzero(segment == seg)
-                enc = tokenizer([words[i] for i in idx], is_split_into_words=True, truncation=True, max_length=512, return_tensors="pt")
-                with torch.inference_mode():
-                    states = model(**enc).last_hidden_state[0].numpy()
-                word_ids = enc.word_ids(0)
-                for j in range(idx.size):
-                    rows = [t for t, w in enumerate(word_ids) if w == j]
-                    if rows:
-                        emb[idx[j]] = states[rows].mean(axis=0)
+        emb = word_embeddings([str(w) for w in asr["words"]], asr["segment"])
         grid = np.zeros((clip.num_frames, self.dim), np.float32)
         mask = np.zeros(clip.num_frames, bool)
         for i, (b, e) in enumerate(zip(asr["start"], asr["end"])):

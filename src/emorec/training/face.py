@@ -12,8 +12,6 @@ Checkpoints: Lightning's ``last.ckpt`` (emorec's own file, for resume) in
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import torch
 import emorec.metrics as metrics
 from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_fer2013, read_images
 from emorec.evaluation.results import git_commit
+from emorec.evaluation.runner import result_document, write_result
 from emorec.training.harness import TrainConfig, fit
 
 __all__ = ["FaceTrainConfig", "evaluate_face_weights", "train_face"]
@@ -252,27 +251,18 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         ours["no_tta"] = metrics.classification_report(test_y, _predict(model, test_x).argmax(1), 7)
     if shift:
         ours["mirror_only"] = metrics.classification_report(test_y, _predict(model, test_x, True).argmax(1), 7)
-    result = {
-        "model": "face_cnn",
-        "dataset": "FER2013 PrivateTest (3,589 images)" + (f"; trained on {cfg.limit} images only" if cfg.limit else ""),
-        "protocol": f"FER2013 standard split: train on Training, select the epoch on PublicTest {cfg.select_on.upper()}, test on PrivateTest"
+    result = result_document(
+        "face_cnn", "FER2013 PrivateTest (3,589 images)" + (f"; trained on {cfg.limit} images only" if cfg.limit else ""),
+        f"FER2013 standard split: train on Training, select the epoch on PublicTest {cfg.select_on.upper()}, test on PrivateTest"
         + ("; class probabilities averaged over each face and its mirror image (ours and the baseline's tta_flip row)" if cfg.tta_flip else "")
         + (f" and over the faces shifted by {shift} px left/right/up/down (chosen on PublicTest; the baseline's tta_flip_shift row)" if shift else ""),
-        "seeds": [cfg.seed],
-        "features": trained,
-        "metrics": {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"]},
-        "test": ours,
-        "baseline_fer_mini_xception": _baseline_scores(test_x, test_y, shift),
-        "snapshot_ensemble_check": ensemble_check,
-        "tta_shift_check": shift_check,
-        "date": time.strftime("%Y-%m-%d"),
-        "commit": commit,
-    }
+        [cfg.seed], {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"], "f1_weighted": ours["f1_weighted"]}, commit=commit,
+        features=trained, test=ours, baseline_fer_mini_xception=_baseline_scores(test_x, test_y, shift),
+        snapshot_ensemble_check=ensemble_check, tta_shift_check=shift_check,
+    )
     if cfg.ckplus and Path(cfg.ckplus).exists():
         result["cross_corpus_ckplus"] = _ckplus_scores(model, cfg.ckplus, cfg.tta_flip, shift)
-    if cfg.results:
-        Path(cfg.results).parent.mkdir(parents=True, exist_ok=True)
-        Path(cfg.results).write_text(json.dumps(result, indent=1))
+    write_result(result, cfg.results)
     return result
 
 

@@ -7,16 +7,14 @@ ridge (EmoBank) / logistic regression (MELD).
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from emorec.data.text import MELD_CLASSES, load_emobank, load_meld
 from emorec.evaluation.results import git_commit
+from emorec.evaluation.runner import result_document, write_result
 from emorec.training.harness import TrainConfig, fit, read_history
 
 __all__ = ["TextTrainConfig", "frozen_embeddings", "train_text"]
@@ -129,20 +127,12 @@ def train_text(cfg: TextTrainConfig) -> dict:
     info = {"corpus": cfg.corpus, "outputs": list(task.names) if regression else list(MELD_CLASSES), "trainable_layers": cfg.trainable_layers, "target": "V/A/D - 3 (1-5 scale)" if regression else "class"}
     save_text_model(model, cfg.out, info)
     name = "text_emobank" if regression else "text_meld"
-    result = {
-        "kind": "regression" if regression else "classification",
-        "model": name,
-        "dataset": "EmoBank (10,061 sentences with text)" if regression else "MELD transcripts (13,708 utterances), single utterance",
-        "protocol": "official split: train / select on dev / test" + (f"; trained on {cfg.limit} items only" if cfg.limit else ""),
-        "seeds": [cfg.seed],
-        "features": f"all-MiniLM-L6-v2, top {cfg.trainable_layers} layers fine-tuned + linear head, {trainer.current_epoch} epochs (best on dev kept)",
-        "metrics": test,
-        "baseline_frozen_probe": baseline,
-        "history": read_history(trainer),
-        "date": time.strftime("%Y-%m-%d"),
-        "commit": commit,
-    }
-    if cfg.results:
-        Path(cfg.results).parent.mkdir(parents=True, exist_ok=True)
-        Path(cfg.results).write_text(json.dumps(result, indent=1))
+    result = result_document(
+        name, "EmoBank (10,061 sentences with text)" if regression else "MELD transcripts (13,708 utterances), single utterance",
+        "official split: train / select on dev / test" + (f"; trained on {cfg.limit} items only" if cfg.limit else ""),
+        [cfg.seed], test, commit=commit, kind="regression" if regression else "classification",
+        features=f"all-MiniLM-L6-v2, top {cfg.trainable_layers} layers fine-tuned + linear head, {trainer.current_epoch} epochs (best on dev kept)",
+        baseline_frozen_probe=baseline, history=read_history(trainer),
+    )
+    write_result(result, cfg.results)
     return result

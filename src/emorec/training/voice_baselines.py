@@ -18,15 +18,13 @@ defaults otherwise (``C = 1``). They are the yardsticks ``voice_probe`` and
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import numpy as np
 
 import emorec.metrics as metrics
 from emorec.data.speech import speech_corpus
-from emorec.evaluation.results import git_commit
+from emorec.evaluation.runner import cross_validate, result_document, write_result
 from emorec.models.voice_probe import NUM_FUNCTIONALS, utterance_features
 from emorec.pipelines.extract import stored_clips
 from emorec.store import FeatureStore
@@ -103,22 +101,14 @@ def voice_baselines(
     for name in names:
         label, features = BASELINES[name]
         cols = _columns(name, X.shape[1])
-        folds = []
-        for k, test_speakers, test in data.folds:
-            if not test.any() or test.all():
-                continue
-            clf = _classifier(name, seed).fit(X[~test][:, cols], y[~test])
-            rep = metrics.classification_report(y[test], clf.predict(X[test][:, cols]), len(data.classes))
-            folds.append({"fold": k, "test_speakers": test_speakers, **rep})
-        ua, wa = np.array([f["ua"] for f in folds]), np.array([f["wa"] for f in folds])
-        out.append({
-            "model": label, "baseline": name, "dataset": data.dataset, "protocol": data.protocol + "; fixed settings, nothing chosen on any fold",
-            "seeds": [seed], "features": features,
-            "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
-            "folds": folds, "date": time.strftime("%Y-%m-%d"), "commit": git_commit(),
-        })
+
+        def score_fold(k: int, train: np.ndarray, test: np.ndarray, name=name, cols=cols) -> dict:
+            clf = _classifier(name, seed).fit(X[train][:, cols], y[train])
+            return metrics.classification_report(y[test], clf.predict(X[test][:, cols]), len(data.classes))
+
+        folds, summary = cross_validate(data.folds, score_fold)
+        out.append(result_document(label, data.dataset, data.protocol + "; fixed settings, nothing chosen on any fold", [seed], summary, folds,
+                                   baseline=name, features=features))
     result = {"kind": "result_set", "results": out}
-    if results is not None:
-        Path(results).parent.mkdir(parents=True, exist_ok=True)
-        Path(results).write_text(json.dumps(result, indent=1))
+    write_result(result, results)
     return result

@@ -16,15 +16,13 @@ so a second run computes nothing.
 from __future__ import annotations
 
 import itertools
-import json
-import time
 from pathlib import Path
 
 import numpy as np
 
 import emorec.metrics as metrics
 from emorec.data.speech import speech_corpus
-from emorec.evaluation.results import git_commit
+from emorec.evaluation.runner import cross_validate, result_document, write_result
 from emorec.models.voice_probe import NUM_FUNCTIONALS, STATE_DIM, VoiceProbe, utterance_features
 from emorec.pipelines.extract import stored_clips
 from emorec.store import FeatureStore
@@ -134,35 +132,25 @@ def train_voice_probe(
         X = speaker_normalise(X, speakers)
     masks = [test for _, _, test in splits]
     grid = list(itertools.product(block_choices, c_choices))
-    folds = []
-    for k, test_speakers, test in splits:
-        if not test.any() or test.all():
-            continue
-        (blocks, C), inner_ua, _ = _select(X, y, stored, classes, masks, ~test, grid, seed, workers)
-        rep = _fit_score(X, y, stored, classes, blocks, C, ~test, test, seed)
-        folds.append({"fold": k, "test_speakers": test_speakers, "blocks": list(blocks), "C": C, "inner_ua": inner_ua, **rep})
-    ua = np.array([f["ua"] for f in folds])
-    wa = np.array([f["wa"] for f in folds])
+
+    def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
+        (blocks, C), inner_ua, _ = _select(X, y, stored, classes, masks, train, grid, seed, workers)
+        return {"blocks": list(blocks), "C": C, "inner_ua": inner_ua, **_fit_score(X, y, stored, classes, blocks, C, train, test, seed)}
+
+    folds, summary = cross_validate(splits, score_fold)
     (blocks, C), cv_ua, scores = _select(X, y, stored, classes, masks, np.ones(len(y), bool), grid, seed, workers)
-    result = {
-        "model": "voice_probe" + (" + speaker normalisation" if speaker_norm else ""),
-        "dataset": dataset,
-        "protocol": protocol + "; encoder blocks and C chosen per test fold by cross-validation over the other folds only (nested)"
+    result = result_document(
+        "voice_probe" + (" + speaker normalisation" if speaker_norm else ""), dataset,
+        protocol + "; encoder blocks and C chosen per test fold by cross-validation over the other folds only (nested)"
         + ("; features z-scored per speaker with that speaker's unlabelled clips (transductive for the test speakers)" if speaker_norm else ""),
-        "seeds": [seed],
-        "features": "Moonshine base-en encoder block outputs, mean+std each (832 per block), + eGeMAPSv02 functionals (88), standardised; "
+        [seed], summary, folds,
+        features="Moonshine base-en encoder block outputs, mean+std each (832 per block), + eGeMAPSv02 functionals (88), standardised; "
         f"class-balanced logistic regression; blocks from {[list(b) for b in block_choices]}, C from {list(c_choices)}; "
         f"saved model: blocks {list(blocks)}, C={C} (cross-validated UA {100 * cv_ua:.1f} over all folds)",
-        "metrics": {"ua_mean": float(ua.mean()), "ua_std": float(ua.std()), "wa_mean": float(wa.mean()), "wa_std": float(wa.std())},
-        "folds": folds,
-        "selection": scores,
-        "date": time.strftime("%Y-%m-%d"),
-        "commit": git_commit(),
-    }
+        selection=scores,
+    )
     if out is not None:
         final = VoiceProbe(classes, C, blocks).fit(X[:, _columns(stored, blocks)], y, seed)
         final.save(out, {k: result[k] for k in ("dataset", "protocol", "features", "metrics", "date", "commit")})
-    if results is not None:
-        Path(results).parent.mkdir(parents=True, exist_ok=True)
-        Path(results).write_text(json.dumps(result, indent=1))
+    write_result(result, results)
     return result

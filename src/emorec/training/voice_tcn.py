@@ -17,9 +17,7 @@ Lightning run resumes from its ``last.ckpt``.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +25,7 @@ import torch
 from emorec.data.speech import speech_corpus
 from emorec.emotion_space import valence_arousal_of
 from emorec.evaluation.results import git_commit
+from emorec.evaluation.runner import cross_validate, result_document, write_result
 from emorec.models.speech_encoder import select_blocks
 from emorec.models.voice_tcn import VoiceTCN, frame_inputs, pad_batch
 from emorec.pipelines.extract import stored_clips
@@ -181,34 +180,25 @@ def train_voice_tcn(cfg: VoiceTCNConfig) -> dict:
     data = speech_corpus(cfg.data, cfg.corpus, cfg.add_emodb, cfg.limit_actors)
     seqs = clip_sequences(data.table.path, FeatureStore(cfg.store), cfg.blocks, cfg.workers)
     y, classes = data.labels, data.classes
-    folds = []
-    for k, test_speakers, test in data.folds:
-        if (cfg.folds_only is not None and k not in cfg.folds_only) or not test.any() or test.all():
-            continue
-        train_idx, test_idx = np.flatnonzero(~test), np.flatnonzero(test)
+
+    def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
+        train_idx, test_idx = np.flatnonzero(train), np.flatnonzero(test)
         model = _train_one(cfg, [seqs[i] for i in train_idx], y[train_idx], classes, f"{cfg.run_dir}/fold{k}")
-        rep = _score(model, [seqs[i] for i in test_idx], y[test_idx], classes)
-        folds.append({"fold": k, "test_speakers": test_speakers, **rep})
-    summary = {f"{m}_{s}": float(getattr(np, s)([f[m] for f in folds])) for m in ("ua", "wa", "ccc_valence", "ccc_arousal") for s in ("mean", "std")}
+        return _score(model, [seqs[i] for i in test_idx], y[test_idx], classes)
+
+    folds, summary = cross_validate(data.folds, score_fold, cfg.folds_only)
     settings = {k: v for k, v in asdict(cfg).items() if k in ("blocks", "hidden", "dilations", "dropout", "crop", "affect_weight", "label_smoothing", "epochs", "batch_size", "lr", "weight_decay")}
-    result = {
-        "model": "voice_tcn",
-        "dataset": data.dataset,
-        "protocol": data.protocol + "; fixed schedule and settings (no dev set, nothing chosen on a fold's score); "
+    result = result_document(
+        "voice_tcn", data.dataset,
+        data.protocol + "; fixed schedule and settings (no dev set, nothing chosen on a fold's score); "
         "valence/arousal CCC against the classes' proxy coordinates (emorec.emotion_space, NRC-VAD)",
-        "seeds": [cfg.seed],
-        "features": "Moonshine base-en encoder blocks (learned layer weights) + 25 eGeMAPSv02 LLDs per encoder state (≈41/s) → "
+        [cfg.seed], summary, folds, commit=commit,
+        features="Moonshine base-en encoder blocks (learned layer weights) + 25 eGeMAPSv02 LLDs per encoder state (≈41/s) → "
         f"TCN (dilations {list(cfg.dilations)}) → attentive statistics pooling → class head + valence/arousal head; "
         f"class-balanced cross-entropy + {cfg.affect_weight} × (1 − CCC); settings {json.dumps(settings)}",
-        "metrics": summary,
-        "folds": folds,
-        "date": time.strftime("%Y-%m-%d"),
-        "commit": commit,
-    }
+    )
     if cfg.out:
         final = _train_one(cfg, seqs, y, classes, f"{cfg.run_dir}/all")
         final.save(cfg.out, {k: result[k] for k in ("dataset", "protocol", "features", "metrics", "date", "commit")})
-    if cfg.results:
-        Path(cfg.results).parent.mkdir(parents=True, exist_ok=True)
-        Path(cfg.results).write_text(json.dumps(result, indent=1))
+    write_result(result, cfg.results)
     return result

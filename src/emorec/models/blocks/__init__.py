@@ -1,0 +1,19 @@
+"""Shared building blocks for emorec's networks, in one place (the model families extend them, never copy them).
+
+- :mod:`~emorec.models.blocks.conv` — 2-D conv stages of the face networks, BatchNorm folding
+- :mod:`~emorec.models.blocks.tcn` — mask-aware temporal convolutional networks
+- :mod:`~emorec.models.blocks.pooling` — masked mean, temporal attention, attentive statistics pooling
+- :mod:`~emorec.models.blocks.attention` — masked softmax, cross-modal attention
+- :mod:`~emorec.models.blocks.fusion` — modality projection with missing tokens, gated modality sum
+"""
+
+from emorec.models.blocks.attention import CrossModalAttention, masked_softmax
+from emorec.models.blocks.conv import ConvStage, conv_bn_relu, fold_batchnorm
+from emorec.models.blocks.fusion import GatedModalitySum, ModalityProjection
+from emorec.models.blocks.pooling import AttentiveStatsPooling, TemporalAttentionPooling, masked_mean
+from emorec.models.blocks.tcn import TCN, TemporalBlock
+
+__all__ = [
+    "TCN", "AttentiveStatsPooling", "ConvStage", "CrossModalAttention", "GatedModalitySum", "ModalityProjection", "TemporalAttentionPooling",
+    "TemporalBlock", "conv_bn_relu", "fold_batchnorm", "masked_mean", "masked_softmax",
+]

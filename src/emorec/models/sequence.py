@@ -1,0 +1,70 @@
+"""The sequence-model contract every multimodal model family follows.
+
+Inputs are per-modality sequences on the 10 Hz grid and their masks::
+
+    x    = {"audio": (B, T, D_a), "video": (B, T, D_v), "text": (B, T, D_l)}   float
+    mask = {"audio": (B, T),      "video": (B, T),      "text": (B, T)}        bool, True = observed
+
+A modality absent for an item has an all-False mask (its values are zeros and
+must not be read). A model implements
+
+- ``forward_features(x, mask) → (B, T, D)`` frame-level features (or (B, D) for
+  a model that is utterance-level by construction), and
+- ``forward_head(features, mask) → outputs``: ``(B, T, K)`` for ``level = "frame"``,
+  ``(B, K)`` for ``level = "utterance"``; the first ``num_classes`` outputs are
+  class logits, the next two (valence, arousal) in [-1, 1] when ``affect`` is set.
+
+``forward = forward_head ∘ forward_features`` (timm's split, so features can be
+read out for plots and probes). Training (:mod:`emorec.training.sequence`) and
+the evaluation runner rely on nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+__all__ = ["MODALITIES", "SequenceModel", "frame_mask"]
+
+MODALITIES = ("audio", "video", "text")
+"""Modality keys of the inputs, in this order."""
+
+
+def frame_mask(mask: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(B, T) bool: frames where at least one modality is observed."""
+    return torch.stack(list(mask.values()), dim=0).any(dim=0)
+
+
+class SequenceModel(nn.Module):
+    """Base class of the multimodal sequence models (see the module docstring for the contract).
+
+    Attributes
+    ----------
+    level : {"frame", "utterance"}
+    modalities : tuple of str
+        Input modalities read (keys of ``x``).
+    num_classes : int
+        Class logits in the output (0 = none).
+    affect : bool
+        Two more outputs: valence, arousal in [-1, 1].
+    """
+
+    level: ClassVar[str] = "utterance"
+    modalities: tuple[str, ...] = MODALITIES
+    num_classes: int = 0
+    affect: bool = False
+
+    def forward_features(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward_head(self, features: torch.Tensor, mask: dict[str, torch.Tensor]) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x, mask), mask)
+
+    @property
+    def num_outputs(self) -> int:
+        return self.num_classes + (2 if self.affect else 0)
