@@ -366,37 +366,38 @@ def train_text_model(
 
 CV_MODELS = {"voice_probe": "ravdess (EmoBox 6 actor folds) or emodb (leave-one-speaker-out)", "voice_tcn": "the same folds as voice_probe",
              "voice_baselines": "eGeMAPS + SVM and frozen-encoder logistic regressions on the same folds"}
-"""Models with a cross-validation protocol. face_cnn (FER2013) and the text models (EmoBank, MELD) are
-scored on their corpora's official splits instead: `emorec train face_cnn|text` reports the test figures."""
+"""Models with a cross-validation recipe of their own. Every other registered sequence model is cross-validated by the
+generic recipe (emorec.training.sequence) on a composite corpus. face_cnn (FER2013) and the text models (EmoBank, MELD)
+are scored on their corpora's official splits instead: `emorec train face_cnn|text` reports the test figures."""
 
 
 @app.command()
 def cv(
-    model: Annotated[str, typer.Argument(help="Model family: " + ", ".join(CV_MODELS) + ".")],
-    data: Annotated[Path, typer.Option(help="Corpus folder (RAVDESS speech or EMO-DB).")],
-    corpus: Annotated[str, typer.Option(help="ravdess or emodb.")] = "ravdess",
+    model: Annotated[str, typer.Argument(help="A registered model (`emorec models`): " + ", ".join(CV_MODELS) + " or any sequence model.")],
+    data: Annotated[Path | None, typer.Option(help="Corpus folder: RAVDESS speech or EMO-DB (voice recipes); the data root of the composite split file (sequence models, default ../shared/data).")] = None,
+    corpus: Annotated[str, typer.Option(help="Voice recipes: ravdess or emodb. Sequence models: the composite split file (`emorec composite`).")] = "ravdess",
+    config: Annotated[Path | None, typer.Option(help="Sequence models: settings file (TOML or YAML; keys of SequenceTrainConfig, model_config a table).")] = None,
     store: Annotated[Path, typer.Option(help="Feature store (features are computed once).")] = DEFAULT_STORE,
     results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 2,
-    speaker_norm: Annotated[bool, typer.Option(help="Z-score features per speaker (transductive; stated in the results).")] = False,
-    add_emodb: Annotated[Path | None, typer.Option(help="With --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
-    run_dir: Annotated[Path, typer.Option(help="voice_tcn: checkpoints and logs, one run per fold (a rerun resumes).")] = Path("runs/voice_tcn"),
-    epochs: Annotated[int, typer.Option(min=1, help="voice_tcn: training epochs per fold.")] = 30,
+    speaker_norm: Annotated[bool, typer.Option(help="voice_probe: z-score features per speaker (transductive; stated in the results).")] = False,
+    add_emodb: Annotated[Path | None, typer.Option(help="voice recipes with --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="Checkpoints and logs, one run per fold (a rerun resumes).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs per fold (voice_tcn default 30; sequence models: the config's).")] = None,
 ) -> None:
-    """Speaker-independent cross-validation over all folds of a corpus: UA and WA per fold, mean ± std (no weights written)."""
+    """Speaker-independent cross-validation over all folds of a corpus: metrics per fold, mean ± std (no weights written)."""
     from emorec.errors import EmorecError
 
-    if model not in CV_MODELS:
-        _fail(f"no cross-validation protocol for {model!r}; choose one of {sorted(CV_MODELS)} "
-              "(face_cnn and the text models use official splits: emorec train face_cnn|text)")
     try:
+        if model in CV_MODELS and data is None:
+            _fail(f"{model}: --data names the corpus folder (RAVDESS speech or EMO-DB)")
         if model == "voice_tcn":
             from emorec.training.voice_tcn import train_voice_tcn as run_tcn
 
             if speaker_norm:
                 _fail("--speaker-norm applies to voice_probe only")
-            result = run_tcn(_voice_tcn_config(data, corpus, add_emodb, store, run_dir, None, results, epochs, seed, workers))
+            result = run_tcn(_voice_tcn_config(data, corpus, add_emodb, store, run_dir or Path("runs/voice_tcn"), None, results, epochs or 30, seed, workers))
         elif model == "voice_baselines":
             from emorec.training.voice_baselines import voice_baselines
 
@@ -406,13 +407,61 @@ def cv(
                 typer.echo(r["model"])
                 _print_cv(r)
             return
-        else:
+        elif model == "voice_probe":
             from emorec.training.voice_probe import train_voice_probe as run
 
             result = run(data, store, None, results, seed=seed, workers=workers, speaker_norm=speaker_norm, corpus=corpus, add_emodb=add_emodb)
-    except (EmorecError, ValueError) as exc:
+        else:
+            result = _cv_sequence_model(model, data, corpus, config, store, results, seed, workers, run_dir, epochs)
+    except (EmorecError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     _print_cv(result)
+
+
+def _cv_sequence_model(model, data, corpus, config, store, results, seed, workers, run_dir, epochs) -> dict:
+    from emorec.models import MODELS, model_info
+    from emorec.models.sequence import SequenceModel
+    from emorec.training.config import load_config
+    from emorec.training.sequence import SequenceTrainConfig, train_sequence_model
+
+    if model not in MODELS:
+        _fail(f"unknown model {model!r}; known: {', '.join(MODELS.names())}")
+    factory = model_info(model).factory
+    if not (isinstance(factory, type) and issubclass(factory, SequenceModel)):
+        _fail(f"no cross-validation protocol for {model!r}: it is not a sequence model and has no recipe of its own "
+              f"({', '.join(CV_MODELS)} do; face_cnn and the text models use official splits: emorec train face_cnn|text)")
+    cfg = load_config(SequenceTrainConfig, config, model=model, corpus=None if corpus == "ravdess" else str(corpus), data=str(data) if data else None,
+                      store=str(store), results=str(results) if results else None, seed=seed, workers=workers,
+                      run_dir=str(run_dir) if run_dir else f"runs/{model}", epochs=epochs)
+    return train_sequence_model(cfg)
+
+
+@app.command()
+def composite(
+    data: Annotated[Path, typer.Option(help="Folder holding the corpora (as ../shared/data).")] = Path("../shared/data"),
+    out: Annotated[Path, typer.Option(help="Examples CSV to write (with _sequences.csv and .json beside it).")] = Path("splits/composite_ravdess_ckplus_meld.csv"),
+    seed: Annotated[int, typer.Option()] = 0,
+    text: Annotated[str, typer.Option(help="Words: meld (a MELD utterance of the class) or ravdess (the clip's own neutral statement, a control).")] = "meld",
+    drop_audio: Annotated[float, typer.Option(min=0, max=1)] = 0.1,
+    drop_video: Annotated[float, typer.Option(min=0, max=1)] = 0.2,
+    drop_text: Annotated[float, typer.Option(min=0, max=1)] = 0.2,
+    segments_per_sequence: Annotated[int, typer.Option(min=1, help="Examples per frame-level sequence.")] = 4,
+) -> None:
+    """Build a composite (label-paired) tri-modal corpus: RAVDESS voice × CK+/FER2013 face × MELD words, paired within a class,
+    folds disjoint in every source's speakers/subjects/items, modalities dropped at random; written as split files."""
+    from emorec.data.composite import CompositeConfig, build_composite, write_composite
+    from emorec.errors import EmorecError
+
+    cfg = CompositeConfig(seed=seed, text=text, drop_audio=drop_audio, drop_video=drop_video, drop_text=drop_text, segments_per_sequence=segments_per_sequence)
+    try:
+        examples, sequences = build_composite(data, cfg)
+    except (EmorecError, ValueError) as exc:
+        _fail(str(exc))
+    for path in write_composite(examples, sequences, cfg, out):
+        typer.echo(f"wrote {path}")
+    kept = examples[["has_audio", "has_video", "has_text"]].mean()
+    typer.echo(f"{len(examples)} examples in {examples.fold.nunique()} folds, {len(sequences)} frame-level sequences; "
+               f"modalities kept: audio {kept.has_audio:.0%}, video {kept.has_video:.0%}, text {kept.has_text:.0%}")
 
 
 @app.command("evaluate-av")

@@ -14,7 +14,7 @@ from torch import nn
 
 import emorec.metrics as metrics
 
-__all__ = ["ClassAffectTask", "ClassificationTask", "RegressionTask", "ccc_loss"]
+__all__ = ["ClassAffectTask", "ClassificationTask", "RegressionTask", "SequenceTask", "ccc_loss"]
 
 
 @dataclass
@@ -117,4 +117,53 @@ class ClassAffectTask:
         proxy = np.asarray(self.affect)[target]
         res["ccc_valence"] = metrics.ccc(proxy[:, 0], out[:, k])
         res["ccc_arousal"] = metrics.ccc(proxy[:, 1], out[:, k + 1])
+        return res
+
+
+@dataclass
+class SequenceTask:
+    """The task of the multimodal sequence models (:mod:`emorec.models.sequence`): class logits and, when
+    the model has them, (valence, arousal) outputs — per utterance (B, K[+2]) or per frame (B, T, K[+2]).
+
+    Targets are the dict :func:`emorec.training.multimodal.collate` builds. Loss: class-weighted
+    cross-entropy (over real frames at frame level) + ``affect_weight`` × (1 − CCC) of valence/arousal
+    against the targets' (valence, arousal) (:func:`ccc_loss`; the ``tcn_gated`` objective).
+
+    Attributes
+    ----------
+    classes : tuple of str
+    level : {"utterance", "frame"}
+    class_weights : (K,) np.ndarray or None
+    affect_weight : float
+    """
+
+    classes: tuple[str, ...]
+    level: str = "utterance"
+    class_weights: np.ndarray | None = None
+    affect_weight: float = 0.5
+
+    def _flat(self, out: torch.Tensor, target: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self.level == "frame":
+            keep = target["frames"]
+            return out[keep], target["frame_label"][keep], target["frame_va"][keep]
+        return out, target["label"], target["va"]
+
+    def loss(self, out: torch.Tensor, target: dict) -> torch.Tensor:
+        """``out`` (B, K[+2]) or (B, T, K[+2]) and the targets dict → scalar loss."""
+        k = len(self.classes)
+        out, label, va = self._flat(out, target)
+        weight = None if self.class_weights is None else torch.as_tensor(self.class_weights, dtype=out.dtype)
+        loss = nn.functional.cross_entropy(out[:, :k], label, weight=weight)
+        if out.shape[1] >= k + 2 and self.affect_weight and len(out) > 1:
+            loss = loss + self.affect_weight * ccc_loss(out[:, k : k + 2], va.to(out.dtype))
+        return loss
+
+    def scores(self, out: np.ndarray, label: np.ndarray, va: np.ndarray | None = None) -> dict[str, float]:
+        """WA, UA, F1 (macro, weighted) and confusion of the classes; CCC of valence/arousal when predicted.
+        ``out`` (N, K[+2]) flattened over utterances or real frames; ``label`` (N,); ``va`` (N, 2)."""
+        k = len(self.classes)
+        res = metrics.classification_report(label, out[:, :k].argmax(1), k)
+        if out.shape[1] >= k + 2 and va is not None:
+            res["ccc_valence"] = metrics.ccc(va[:, 0], out[:, k])
+            res["ccc_arousal"] = metrics.ccc(va[:, 1], out[:, k + 1])
         return res

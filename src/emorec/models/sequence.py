@@ -21,6 +21,7 @@ the evaluation runner rely on nothing else.
 
 from __future__ import annotations
 
+import inspect
 from typing import ClassVar
 
 import torch
@@ -68,3 +69,48 @@ class SequenceModel(nn.Module):
     @property
     def num_outputs(self) -> int:
         return self.num_classes + (2 if self.affect else 0)
+
+    config: dict
+    """The keyword arguments the model was built with (set by :meth:`__init_subclass__`'s wrapper); saved with the weights."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__init__
+        signature = inspect.signature(init)
+
+        def __init__(self, *args, **config):
+            if args:
+                raise TypeError(f"{cls.__name__} takes keyword arguments only (they are saved with the weights)")
+            init(self, **config)
+            if type(self) is cls:  # the full configuration, defaults included
+                bound = signature.bind(self, **config)
+                bound.apply_defaults()
+                self.config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in bound.arguments.items() if k != "self"}
+
+        __init__.__doc__ = init.__doc__
+        cls.__init__ = __init__
+
+    def save(self, path, info: dict | None = None) -> None:
+        """Write the weights (safetensors) with the model's ``config`` and ``info`` (training notes) in the metadata."""
+        from emorec.models.weights import save_weights
+
+        save_weights(path, self.state_dict(), {"config": self.config, "class": type(self).__name__, "info": info or {}})
+
+    @classmethod
+    def load(cls, path) -> SequenceModel:
+        """Rebuild from :meth:`save`'s file (eval mode; ``info_`` = the training notes).
+
+        Raises
+        ------
+        FileNotFoundError, ValueError
+            No file, not safetensors, or weights of another model class.
+        """
+        from emorec.models.weights import read_weights
+
+        state, meta = read_weights(path)
+        if meta.get("class") != cls.__name__:
+            raise ValueError(f"{path}: weights of {meta.get('class')!r}, not of {cls.__name__}")
+        model = cls(**meta["config"])
+        model.load_state_dict(state)
+        model.info_ = meta.get("info", {})
+        return model.eval()

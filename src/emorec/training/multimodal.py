@@ -1,0 +1,344 @@
+"""Multimodal data over the feature store: per example each modality's ``(T, D)`` sequence on the 10 Hz grid
+and its mask, the labels and the speaker, at utterance level and at frame level, with speaker-independent folds.
+
+- :class:`MultimodalCorpus` — examples in memory (features read from the store, computed once) and folds;
+  :meth:`MultimodalCorpus.from_composite` builds one from a composite split file
+  (:mod:`emorec.data.composite`).
+- :class:`MultimodalDataset` + :func:`collate` — padded batches in the sequence-model contract
+  (:mod:`emorec.models.sequence`): ``x`` dict of (B, T, D_m), ``mask`` dict of (B, T), targets.
+- :class:`MultimodalDataModule` — Lightning's data module for one fold (train / val / test loaders).
+
+Modality features (defaults; the widths are in :attr:`MultimodalCorpus.dims`):
+
+- ``audio``: ``audio.moonshine`` (416, Moonshine base-en encoder states pooled per 0.1 s) ‖ ``audio.egemaps`` (25 LLDs pooled per 0.1 s);
+- ``video``: emorec's ``face_cnn`` expression embedding (768: 3 networks × 256) per frame;
+- ``text``: MiniLM word embeddings (384), each word's vector on the frames the word spans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emorec.clip import Record
+from emorec.data.composite import COMPOSITE_LABEL, read_composite
+from emorec.emotion_space import EMOTIONS, valence_arousal_of
+from emorec.models.sequence import MODALITIES
+from emorec.store import FeatureStore
+
+__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "collate"]
+
+AUDIO_FEATURES = ("audio.moonshine", "audio.egemaps")
+"""Stored 10 Hz series concatenated into the audio input."""
+FACE_JITTERS = ((0, 0), (2, 0), (-2, 0), (0, 2), (0, -2))
+"""Pixel shifts (dx, dy) of a still face image; each frame of a composite shows one, chosen at random."""
+_CACHE_VERSION = "1"
+
+
+@dataclass
+class Example:
+    """One labelled example: per-modality sequences on the 10 Hz grid.
+
+    Attributes
+    ----------
+    id, speaker : str
+    fold : int
+    label : int
+        Class index in ``classes`` (per-frame ``frame_labels`` for a frame-level example).
+    x : dict of str → (T, D_m) float32
+    mask : dict of str → (T,) bool
+    frame_labels : (T,) int or None
+        Frame-level examples: the class of each frame (-1 where none).
+    """
+
+    id: str
+    speaker: str
+    fold: int
+    label: int
+    x: dict[str, np.ndarray]
+    mask: dict[str, np.ndarray]
+    frame_labels: np.ndarray | None = None
+
+    @property
+    def num_frames(self) -> int:
+        return next(iter(self.x.values())).shape[0]
+
+
+def _cache_key(kind: str, content: str) -> str:
+    return hashlib.sha256(f"{kind}/{_CACHE_VERSION}/{content}".encode()).hexdigest()[:40]
+
+
+def _cached(store: FeatureStore | None, kind: str, content: str, compute) -> Record:
+    """A record computed once and kept in the store (when given) under a key of ``kind`` + ``content``."""
+    key = _cache_key(kind, content)
+    if store is not None and store.has(key):
+        return store.load(key)
+    record = compute()
+    if store is not None:
+        store.save(key, record, {"extractor": kind, "path": content[:200], "params": {}, "deps": {}})
+    return record
+
+
+def _face_embeddings(paths: list[Path], weights_digest: str, store: FeatureStore | None) -> np.ndarray:
+    """(num_images, len(FACE_JITTERS), D) face_cnn embeddings of still grey images under each shift."""
+    import cv2
+
+    from emorec.features.face import face_cnn_outputs
+
+    def compute() -> Record:
+        crops = []
+        for p in paths:
+            img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+            if img is None:
+                from emorec.errors import DatasetError
+
+                raise DatasetError(p, "unreadable face image")
+            img = cv2.resize(img, (48, 48), interpolation=cv2.INTER_AREA) if img.shape != (48, 48) else img
+            for dx, dy in FACE_JITTERS:
+                crops.append(cv2.warpAffine(img, np.float32([[1, 0, dx], [0, 1, dy]]), (48, 48), borderMode=cv2.BORDER_REPLICATE))
+        emb, _, _ = face_cnn_outputs(np.stack(crops))
+        return Record({"embeddings": emb.reshape(len(paths), len(FACE_JITTERS), -1)})
+
+    return _cached(store, "composite.face_cnn", weights_digest + ";" + ";".join(str(p) for p in paths), compute)["embeddings"]
+
+
+def _word_embeddings(text: str, store: FeatureStore | None) -> tuple[list[str], np.ndarray]:
+    from emorec.features.text import normalise_words, word_embeddings
+
+    words = normalise_words(text)
+    return words, _cached(store, "composite.minilm", text, lambda: Record({"embeddings": word_embeddings(words)}))["embeddings"]
+
+
+class MultimodalCorpus:
+    """Examples of one corpus with their speaker-independent folds.
+
+    Attributes
+    ----------
+    examples : list of Example
+    classes : tuple of str
+    dims : dict of str → int
+        Width of each modality's features.
+    folds : list of (fold number, test speakers, (N,) bool test mask)
+    dataset, protocol : str
+        For result files (``composite (label-paired)`` is in ``dataset`` for composites).
+    sequences : list of list of int
+        Frame-level composites: indices of the examples concatenated into each sequence.
+    """
+
+    def __init__(self, examples: list[Example], classes: tuple[str, ...], dims: dict[str, int], dataset: str, protocol: str,
+                 sequences: list[list[int]] | None = None):
+        self.examples, self.classes, self.dims = examples, tuple(classes), dims
+        self.dataset, self.protocol = dataset, protocol
+        self.sequences = sequences or []
+        folds = np.array([e.fold for e in examples])
+        speakers = np.array([e.speaker for e in examples])
+        self.folds = [(int(k), sorted(set(speakers[folds == k])), folds == k) for k in sorted(set(folds))]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.array([e.label for e in self.examples])
+
+    def frame_level(self) -> MultimodalCorpus:
+        """The frame-level corpus: each sequence concatenates its examples; ``frame_labels`` follow the segments.
+
+        Raises
+        ------
+        ValueError
+            The corpus has no sequences (only composites define them), or a sequence crosses folds.
+        """
+        if not self.sequences:
+            raise ValueError(f"{self.dataset}: no frame-level sequences defined")
+        out = []
+        for k, idx in enumerate(self.sequences):
+            parts = [self.examples[i] for i in idx]
+            if len({p.fold for p in parts}) != 1:
+                raise ValueError(f"sequence {k} mixes folds")
+            x = {m: np.concatenate([p.x[m] for p in parts]) for m in parts[0].x}
+            mask = {m: np.concatenate([p.mask[m] for p in parts]) for m in parts[0].mask}
+            frame_labels = np.concatenate([np.full(p.num_frames, p.label) for p in parts])
+            speaker = "+".join(sorted({p.speaker for p in parts}))
+            out.append(Example(f"seq{k}", speaker, parts[0].fold, parts[0].label, x, mask, frame_labels))
+        corpus = MultimodalCorpus(out, self.classes, self.dims, self.dataset + ", frame-level sequences", self.protocol)
+        return corpus
+
+    @classmethod
+    def from_composite(cls, split: str | Path, data: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, limit: int | None = None,
+                       seed: int = 0) -> MultimodalCorpus:
+        """Examples of a composite split file (:func:`emorec.data.composite.write_composite`), features from the store.
+
+        Parameters
+        ----------
+        split : path of the examples CSV
+        data : the data root the split file's paths are relative to (``../shared/data``)
+        store : feature store (voice features are extracted into it; face and word embeddings cached in it)
+        workers : extraction processes
+        limit : keep about this many examples per fold (whole frame-level sequences; smoke runs)
+        seed : frame jitter choice
+
+        Raises
+        ------
+        DatasetError
+            Missing split file or source file.
+        RuntimeError
+            Feature extraction failed for some voice clips.
+        """
+        from emorec.pipelines.extract import stored_clips
+        from emorec.readings.base import weights_digest
+
+        table, sequences, cfg = read_composite(split)
+        if limit is not None:  # whole frame-level sequences (already shuffled) of each fold until ``limit`` examples
+            keep_ids, kept = set(), []
+            for fold in sorted(sequences.fold.unique()):
+                n = 0
+                for seq in sequences[sequences.fold == fold].itertuples():
+                    if n >= limit:
+                        break
+                    ids = seq.examples.split(";")
+                    keep_ids.update(ids)
+                    kept.append(seq.Index)
+                    n += len(ids)
+            table = table[table.id.isin(keep_ids)].reset_index(drop=True)
+            sequences = sequences.loc[kept].reset_index(drop=True)
+        root = Path(data)
+        store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
+        rng = np.random.default_rng(seed)
+        from emorec.models import model_info
+
+        digest = weights_digest(str(model_info("face_cnn").weights_path))
+        voices = dict(stored_clips([root / p for p in table.voice_path], store, (*AUDIO_FEATURES, "audio.vad"), workers))
+        examples, dims = [], {}
+        for r in table.itertuples():
+            clip = voices[root / r.voice_path]
+            t = clip.num_frames
+            audio = np.concatenate([clip.series[n].data for n in AUDIO_FEATURES], axis=1).astype(np.float32)
+            audio_mask = clip.series[AUDIO_FEATURES[0]].mask.copy()
+            faces = _face_embeddings([root / p for p in r.face_paths.split(";")], digest, store)
+            which = np.minimum(np.arange(t) * len(faces) // t, len(faces) - 1)
+            video = faces[which, rng.integers(len(FACE_JITTERS), size=t)].astype(np.float32)
+            words, wemb = _word_embeddings(r.text, store)
+            text = np.zeros((t, wemb.shape[1]), np.float32)
+            text_mask = np.zeros(t, bool)
+            speech = np.flatnonzero(clip.series["audio.vad"].mask) if "audio.vad" in clip.series else np.array([], int)
+            first, last = (speech[0], speech[-1] + 1) if speech.size else (0, t)
+            if words:
+                bounds = np.linspace(first, last, len(words) + 1).astype(int)
+                for w in range(len(words)):
+                    text[bounds[w] : max(bounds[w + 1], bounds[w] + 1)] = wemb[w]
+                    text_mask[bounds[w] : max(bounds[w + 1], bounds[w] + 1)] = True
+            x = {"audio": audio, "video": video, "text": text}
+            mask = {"audio": audio_mask & bool(r.has_audio), "video": np.full(t, bool(r.has_video)), "text": text_mask & bool(r.has_text)}
+            for m in MODALITIES:
+                x[m][~mask[m]] = 0.0
+            dims = {m: x[m].shape[1] for m in MODALITIES}
+            examples.append(Example(r.id, r.voice_speaker, int(r.fold), int(r.label), x, mask))
+        index = {e.id: i for i, e in enumerate(examples)}
+        seqs = [[index[i] for i in s.split(";")] for s in sequences.examples]
+        dataset = (f"{COMPOSITE_LABEL}: {len(examples)} examples (RAVDESS voice × {'CK+/FER2013'} face × "
+                   f"{'MELD' if cfg.text == 'meld' else 'RAVDESS statement'} words, seed {cfg.seed}; {Path(split).name})")
+        protocol = "C6: composite 6 folds, disjoint in RAVDESS actors, CK+ subjects, FER2013 images and MELD dialogues"
+        return cls(examples, EMOTIONS, dims, dataset, protocol, seqs)
+
+
+class MultimodalDataset(torch.utils.data.Dataset):
+    """Examples of a corpus (a subset by index) as tensors; ``crop`` frames at most per training item (random crop)."""
+
+    def __init__(self, corpus: MultimodalCorpus, indices: Sequence[int], crop: int | None = None, seed: int = 0):
+        self.corpus, self.indices, self.crop = corpus, list(indices), crop
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> Example:
+        e = self.corpus.examples[self.indices[i]]
+        if self.crop and e.num_frames > self.crop:
+            s = int(self.rng.integers(0, e.num_frames - self.crop + 1))
+            cut = slice(s, s + self.crop)
+            fl = e.frame_labels[cut] if e.frame_labels is not None else None
+            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl)
+        return e
+
+
+def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[tuple[dict, dict], dict]:
+    """Pad examples into ``((x, mask), targets)``.
+
+    Returns
+    -------
+    x : dict of str → (B, T_max, D_m) float32
+    mask : dict of str → (B, T_max) bool (False on padding)
+    targets : dict
+        ``label`` (B,) int64, ``va`` (B, 2) float32 (the class's valence/arousal), ``frames`` (B, T_max) bool (real frames),
+        ``frame_label`` (B, T_max) int64 (-1 on padding), ``frame_va`` (B, T_max, 2).
+    """
+    t = max(e.num_frames for e in items)
+    b = len(items)
+    va_of = torch.from_numpy(valence_arousal_of(classes))
+    x = {m: torch.zeros(b, t, items[0].x[m].shape[1]) for m in items[0].x}
+    mask = {m: torch.zeros(b, t, dtype=torch.bool) for m in items[0].x}
+    frames = torch.zeros(b, t, dtype=torch.bool)
+    frame_label = torch.full((b, t), -1, dtype=torch.long)
+    for i, e in enumerate(items):
+        n = e.num_frames
+        for m in e.x:
+            x[m][i, :n] = torch.from_numpy(e.x[m])
+            mask[m][i, :n] = torch.from_numpy(e.mask[m])
+        frames[i, :n] = True
+        frame_label[i, :n] = torch.from_numpy(e.frame_labels) if e.frame_labels is not None else e.label
+    label = torch.tensor([e.label for e in items])
+    frame_va = va_of[frame_label.clamp(min=0)] * frames[..., None]
+    return (x, mask), {"label": label, "va": va_of[label], "frames": frames, "frame_label": frame_label, "frame_va": frame_va}
+
+
+@dataclass
+class MultimodalDataModule:
+    """Train / val / test loaders of one speaker-independent fold (Lightning's ``LightningDataModule`` protocol).
+
+    The test fold is ``fold``; validation is the next fold in order (its speakers are in neither), the rest train.
+
+    Attributes
+    ----------
+    corpus : MultimodalCorpus
+    fold : int
+    batch_size : int
+    crop : int or None
+        Training items are random crops of at most this many frames.
+    validate : bool
+        Hold out a validation fold (else train on all other folds; ``val_dataloader`` is None).
+    """
+
+    corpus: MultimodalCorpus
+    fold: int
+    batch_size: int = 16
+    crop: int | None = None
+    validate: bool = False
+    seed: int = 0
+    splits: dict = field(default_factory=dict)
+
+    def setup(self, stage: str | None = None) -> None:
+        folds = [k for k, _, _ in self.corpus.folds]
+        test = dict((k, m) for k, _, m in self.corpus.folds)[self.fold]
+        val = dict((k, m) for k, _, m in self.corpus.folds)[folds[(folds.index(self.fold) + 1) % len(folds)]] if self.validate else np.zeros_like(test)
+        self.splits = {"train": np.flatnonzero(~test & ~val), "val": np.flatnonzero(val), "test": np.flatnonzero(test)}
+
+    def _loader(self, part: str, shuffle: bool, crop: int | None):
+        if not self.splits:
+            self.setup()
+        ds = MultimodalDataset(self.corpus, self.splits[part], crop, self.seed)
+        return torch.utils.data.DataLoader(ds, batch_size=self.batch_size, shuffle=shuffle, collate_fn=lambda items: collate(items, self.corpus.classes))
+
+    def train_dataloader(self):
+        return self._loader("train", True, self.crop)
+
+    def val_dataloader(self):
+        return self._loader("val", False, None) if self.validate else None
+
+    def test_dataloader(self):
+        return self._loader("test", False, None)

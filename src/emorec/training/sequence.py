@@ -1,0 +1,165 @@
+"""Train and cross-validate any registered multimodal sequence model (:class:`~emorec.models.sequence.SequenceModel`)
+on a :class:`~emorec.training.multimodal.MultimodalCorpus` — the recipe ``emorec cv MODEL`` runs for every family
+that has no recipe of its own.
+
+Per speaker-independent fold: build the model by name (:func:`emorec.models.create_model` with
+``model_config``), train it through the one training loop (:func:`emorec.training.harness.fit`; fixed
+schedule, nothing chosen on the test fold), score the test fold (utterance level: one prediction per
+example; frame level: every real frame), then summarise with the one evaluation runner
+(:func:`emorec.evaluation.runner.cross_validate`). With ``out``, a final model on all folds is saved.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emorec.evaluation.runner import cross_validate, result_document, write_result
+from emorec.paths import default_store
+from emorec.tasks import SequenceTask
+from emorec.training.harness import TrainConfig, fit
+from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, collate
+
+__all__ = ["SequenceTrainConfig", "load_corpus", "predict", "train_sequence_model"]
+
+
+@dataclass
+class SequenceTrainConfig(TrainConfig):
+    """Settings of :func:`train_sequence_model` (TOML/YAML via :func:`emorec.training.config.load_config`).
+
+    Attributes
+    ----------
+    model : str
+        Registered model name (``emorec models``).
+    model_config : dict
+        Keyword arguments of the model's constructor.
+    corpus : str
+        Composite split file (``emorec composite`` writes one).
+    data : str
+        Root the split file's paths are relative to.
+    store : str
+        Feature store.
+    level : {"utterance", "frame"}
+    crop : int or None
+        Training items are random crops of at most this many frames (frame level).
+    affect_weight : float
+        Weight of the valence/arousal term (models with ``affect``).
+    limit_per_fold : int or None
+        Keep this many examples per fold (smoke runs).
+    folds_only : tuple of int or None
+    workers : int
+    """
+
+    model: str = ""
+    model_config: dict = field(default_factory=dict)
+    corpus: str = "splits/composite_ravdess_ckplus_meld.csv"
+    data: str = "../shared/data"
+    store: str = str(default_store())
+    level: str = "utterance"
+    crop: int | None = None
+    affect_weight: float = 0.5
+    limit_per_fold: int | None = None
+    folds_only: tuple[int, ...] | None = None
+    workers: int = 2
+    epochs: int = 20
+    batch_size: int = 16
+    lr: float = 1e-3
+    out: str | None = None
+    results: str | None = None
+
+
+def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
+    """The corpus ``cfg`` names, at ``cfg.level`` (frame level concatenates the composite's sequences)."""
+    corpus = MultimodalCorpus.from_composite(cfg.corpus, cfg.data, cfg.store, cfg.workers, cfg.limit_per_fold, cfg.seed)
+    return corpus.frame_level() if cfg.level == "frame" else corpus
+
+
+def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Model outputs for ``corpus.examples[indices]``, flattened: (N, K[+2]) outputs, (N,) labels, (N, 2) valence/arousal
+    targets — one row per example (utterance level) or per real frame (frame level)."""
+    model.eval()
+    outs, labels, vas = [], [], []
+    items = [corpus.examples[i] for i in indices]
+    with torch.inference_mode():
+        for b in range(0, len(items), batch_size):
+            (x, mask), y = collate(items[b : b + batch_size], corpus.classes)
+            out = model(x, mask)
+            if model.level == "frame":
+                keep = y["frames"]
+                outs.append(out[keep].numpy())
+                labels.append(y["frame_label"][keep].numpy())
+                vas.append(y["frame_va"][keep].numpy())
+            else:
+                outs.append(out.numpy())
+                labels.append(y["label"].numpy())
+                vas.append(y["va"].numpy())
+    return np.concatenate(outs), np.concatenate(labels), np.concatenate(vas)
+
+
+def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str):
+    from emorec.models import create_model
+    from emorec.training.module import EmotionModule
+
+    torch.manual_seed(cfg.seed)
+    model = create_model(cfg.model, **cfg.model_config)
+    if getattr(model, "level", cfg.level) != cfg.level:
+        raise ValueError(f"model {cfg.model} is {model.level}-level; set level = {model.level!r}")
+    labels = corpus.labels[train_idx]
+    counts = np.bincount(labels, minlength=len(corpus.classes)).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / (len(corpus.classes) * np.maximum(counts, 1)), 0.0)
+    task = SequenceTask(corpus.classes, cfg.level, weights, cfg.affect_weight)
+    dm = MultimodalDataModule(corpus, fold=-1, batch_size=cfg.batch_size, crop=cfg.crop, seed=cfg.seed)
+    dm.splits = {"train": train_idx, "val": np.array([], int), "test": np.array([], int)}
+    run_cfg = TrainConfig(**{k: getattr(cfg, k) for k in asdict(TrainConfig()) if hasattr(cfg, k)})
+    run_cfg.run_dir, run_cfg.out = run_dir, ""
+    module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs)
+    fit(module, dm.train_dataloader(), None, run_cfg, monitor=None)
+    return module.model.eval()
+
+
+def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | None = None) -> dict:
+    """Speaker-independent cross-validation of ``cfg.model`` on ``cfg.corpus``, then (with ``cfg.out``) a model on every fold.
+
+    Returns
+    -------
+    dict
+        The result document (per-fold WA / UA / F1 [/ CCC], mean ± std, dataset, protocol, settings).
+
+    Raises
+    ------
+    KeyError
+        Unknown model name.
+    ValueError
+        The model's level differs from ``cfg.level``; bad settings.
+    DatasetError, RuntimeError
+        Missing split or source files; feature extraction failures.
+    """
+    from emorec.evaluation.results import git_commit
+    from emorec.models import model_info
+
+    info = model_info(cfg.model)  # unknown names fail before any data is read
+    commit = git_commit()
+    corpus = corpus if corpus is not None else load_corpus(cfg)
+    task = SequenceTask(corpus.classes, cfg.level)
+
+    def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
+        model = _train(cfg, corpus, np.flatnonzero(train), f"{cfg.run_dir}/fold{k}")
+        return task.scores(*predict(model, corpus, np.flatnonzero(test)))
+
+    folds, summary = cross_validate(corpus.folds, score_fold, cfg.folds_only)
+    settings = {k: v for k, v in asdict(cfg).items() if k in ("model_config", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
+    result = result_document(
+        cfg.model, corpus.dataset, corpus.protocol + f"; {cfg.level} level; fixed schedule, nothing chosen on a test fold",
+        [cfg.seed], summary, folds, commit=commit,
+        features=f"{info.inputs} → {info.outputs}; settings {json.dumps(settings)}",
+    )
+    if cfg.out:
+        final = _train(cfg, corpus, np.arange(len(corpus)), f"{cfg.run_dir}/all")
+        Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
+        final.save(cfg.out, {k: result[k] for k in ("dataset", "protocol", "features", "metrics", "date", "commit")})
+    write_result(result, cfg.results)
+    return result
