@@ -3,7 +3,7 @@
 Holds the timeline plot (embedded PNG), the clip-level reading, the gaps, the
 segments table, a few face thumbnails with their readings, the models and the
 settings. Rendering needs no model: it reads only the
-:class:`~emorec.pipelines.analyze.Analysis` (tables, summary, thumbnails).
+:class:`~emorec.pipelines.result.AnalysisResult` (tables, summary, thumbnails).
 """
 
 from __future__ import annotations

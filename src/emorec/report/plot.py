@@ -10,7 +10,7 @@ __all__ = ["plot_timeline"]
 
 
 def plot_timeline(analysis, path: str | Path) -> Path:
-    """Draw an :class:`~emorec.pipelines.analyze.Analysis` timeline to a PNG file.
+    """Draw an :class:`~emorec.pipelines.result.AnalysisResult` timeline to a PNG file.
 
     Top: fused arousal and valence in [-1, 1] with each modality's own reading
     (thin lines). Middle: lanes showing where a face, speech and words were

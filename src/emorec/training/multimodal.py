@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import lightning as L
 import numpy as np
 import torch
 
@@ -297,13 +299,13 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
     return (x, mask), {"label": label, "va": va_of[label], "frames": frames, "frame_label": frame_label, "frame_va": frame_va}
 
 
-@dataclass
-class MultimodalDataModule:
-    """Train / val / test loaders of one speaker-independent fold (Lightning's ``LightningDataModule`` protocol).
+class MultimodalDataModule(L.LightningDataModule):
+    """Train / val / test loaders of one speaker-independent fold, as a Lightning ``LightningDataModule``.
 
-    The test fold is ``fold``; validation is the next fold in order (its speakers are in neither), the rest train.
+    The test fold is ``fold``; with ``validate`` the next fold in order is held out for validation (its speakers
+    are in neither of the others), the rest train.
 
-    Attributes
+    Parameters
     ----------
     corpus : MultimodalCorpus
     fold : int
@@ -311,28 +313,27 @@ class MultimodalDataModule:
     crop : int or None
         Training items are random crops of at most this many frames.
     validate : bool
-        Hold out a validation fold (else train on all other folds; ``val_dataloader`` is None).
+        Hold out a validation fold (else ``val_dataloader`` returns None).
+    seed : int
     """
 
-    corpus: MultimodalCorpus
-    fold: int
-    batch_size: int = 16
-    crop: int | None = None
-    validate: bool = False
-    seed: int = 0
-    splits: dict = field(default_factory=dict)
+    def __init__(self, corpus: MultimodalCorpus, fold: int, batch_size: int = 16, crop: int | None = None, validate: bool = False, seed: int = 0):
+        super().__init__()
+        self.corpus, self.fold, self.batch_size, self.crop, self.validate, self.seed = corpus, fold, batch_size, crop, validate, seed
+        self.splits: dict[str, np.ndarray] = {}
 
     def setup(self, stage: str | None = None) -> None:
-        folds = [k for k, _, _ in self.corpus.folds]
-        test = dict((k, m) for k, _, m in self.corpus.folds)[self.fold]
-        val = dict((k, m) for k, _, m in self.corpus.folds)[folds[(folds.index(self.fold) + 1) % len(folds)]] if self.validate else np.zeros_like(test)
+        masks = {k: m for k, _, m in self.corpus.folds}
+        order = list(masks)
+        test = masks[self.fold]
+        val = masks[order[(order.index(self.fold) + 1) % len(order)]] if self.validate else np.zeros_like(test)
         self.splits = {"train": np.flatnonzero(~test & ~val), "val": np.flatnonzero(val), "test": np.flatnonzero(test)}
 
     def _loader(self, part: str, shuffle: bool, crop: int | None):
         if not self.splits:
             self.setup()
         ds = MultimodalDataset(self.corpus, self.splits[part], crop, self.seed)
-        return torch.utils.data.DataLoader(ds, batch_size=self.batch_size, shuffle=shuffle, collate_fn=lambda items: collate(items, self.corpus.classes))
+        return torch.utils.data.DataLoader(ds, batch_size=self.batch_size, shuffle=shuffle, collate_fn=partial(collate, classes=self.corpus.classes))
 
     def train_dataloader(self):
         return self._loader("train", True, self.crop)
