@@ -84,3 +84,19 @@ def test_readings_are_stored_and_reused(talking_head, tmp_path):
     finally:
         extract_module.extract_clip = original
     assert calls and report.computed[str(talking_head)] == []
+
+
+def test_analysis_result_round_trips_through_json(talking_head, session_store):
+    from emorec.pipelines.result import AnalysisResult
+
+    result = analyze(talking_head, None, store=session_store, plot=False)
+    back = AnalysisResult.from_json(result.to_json())
+    assert back.summary == result.summary and back.path == result.path
+    for name in ("timeline", "segments", "words"):
+        a, b = getattr(result, name), getattr(back, name)
+        assert list(a.columns) == list(b.columns) and len(a) == len(b), name
+        num = a.select_dtypes("number").columns
+        np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=1e-9, atol=1e-12, equal_nan=True)
+    assert len(back.thumbnails) == len(result.thumbnails) and np.array_equal(back.thumbnails[0]["image"], result.thumbnails[0]["image"])
+    with pytest.raises(ValueError, match="not an emorec analysis result"):
+        AnalysisResult.from_json('{"a": 1}')

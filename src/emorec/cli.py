@@ -364,16 +364,9 @@ def train_text_model(
     typer.echo(json.dumps({"test": r["metrics"], "frozen_probe": r["baseline_frozen_probe"]}, indent=1))
 
 
-CV_MODELS = {"voice_probe": "ravdess (EmoBox 6 actor folds) or emodb (leave-one-speaker-out)", "voice_tcn": "the same folds as voice_probe",
-             "voice_baselines": "eGeMAPS + SVM and frozen-encoder logistic regressions on the same folds"}
-"""Models with a cross-validation recipe of their own. Every other registered sequence model is cross-validated by the
-generic recipe (emorec.training.sequence) on a composite corpus. face_cnn (FER2013) and the text models (EmoBank, MELD)
-are scored on their corpora's official splits instead: `emorec train face_cnn|text` reports the test figures."""
-
-
 @app.command()
 def cv(
-    model: Annotated[str, typer.Argument(help="A registered model (`emorec models`): " + ", ".join(CV_MODELS) + " or any sequence model.")],
+    model: Annotated[str, typer.Argument(help="A registered model (`emorec models`): voice_probe, voice_tcn, voice_baselines or any sequence model.")],
     data: Annotated[Path | None, typer.Option(help="Corpus folder: RAVDESS speech or EMO-DB (voice recipes); the data root of the composite split file (sequence models, default ../shared/data).")] = None,
     corpus: Annotated[str, typer.Option(help="Voice recipes: ravdess or emodb. Sequence models: the composite split file (`emorec composite`).")] = "ravdess",
     config: Annotated[Path | None, typer.Option(help="Sequence models: settings file (TOML or YAML; keys of SequenceTrainConfig, model_config a table).")] = None,
@@ -384,56 +377,21 @@ def cv(
     speaker_norm: Annotated[bool, typer.Option(help="voice_probe: z-score features per speaker (transductive; stated in the results).")] = False,
     add_emodb: Annotated[Path | None, typer.Option(help="voice recipes with --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Checkpoints and logs, one run per fold (a rerun resumes).")] = None,
-    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs per fold (voice_tcn default 30; sequence models: the config's).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs per fold (default: the recipe's or the config's).")] = None,
 ) -> None:
     """Speaker-independent cross-validation over all folds of a corpus: metrics per fold, mean ± std (no weights written)."""
     from emorec.errors import EmorecError
+    from emorec.training.recipes import CVOptions, cross_validate_model
 
+    options = CVOptions(data, corpus, config, store, results, seed, workers, speaker_norm, add_emodb, run_dir, epochs)
     try:
-        if model in CV_MODELS and data is None:
-            _fail(f"{model}: --data names the corpus folder (RAVDESS speech or EMO-DB)")
-        if model == "voice_tcn":
-            from emorec.training.voice_tcn import train_voice_tcn as run_tcn
-
-            if speaker_norm:
-                _fail("--speaker-norm applies to voice_probe only")
-            result = run_tcn(_voice_tcn_config(data, corpus, add_emodb, store, run_dir or Path("runs/voice_tcn"), None, results, epochs or 30, seed, workers))
-        elif model == "voice_baselines":
-            from emorec.training.voice_baselines import voice_baselines
-
-            if speaker_norm or add_emodb:
-                _fail("--speaker-norm and --add-emodb do not apply to voice_baselines (the reference baselines of the issue's protocol)")
-            for r in voice_baselines(data, store, corpus, results, seed=seed, workers=workers)["results"]:
-                typer.echo(r["model"])
-                _print_cv(r)
-            return
-        elif model == "voice_probe":
-            from emorec.training.voice_probe import train_voice_probe as run
-
-            result = run(data, store, None, results, seed=seed, workers=workers, speaker_norm=speaker_norm, corpus=corpus, add_emodb=add_emodb)
-        else:
-            result = _cv_sequence_model(model, data, corpus, config, store, results, seed, workers, run_dir, epochs)
-    except (EmorecError, ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
-    _print_cv(result)
-
-
-def _cv_sequence_model(model, data, corpus, config, store, results, seed, workers, run_dir, epochs) -> dict:
-    from emorec.models import MODELS, model_info
-    from emorec.models.sequence import SequenceModel
-    from emorec.training.config import load_config
-    from emorec.training.sequence import SequenceTrainConfig, train_sequence_model
-
-    if model not in MODELS:
-        _fail(f"unknown model {model!r}; known: {', '.join(MODELS.names())}")
-    factory = model_info(model).factory
-    if not (isinstance(factory, type) and issubclass(factory, SequenceModel)):
-        _fail(f"no cross-validation protocol for {model!r}: it is not a sequence model and has no recipe of its own "
-              f"({', '.join(CV_MODELS)} do; face_cnn and the text models use official splits: emorec train face_cnn|text)")
-    cfg = load_config(SequenceTrainConfig, config, model=model, corpus=None if corpus == "ravdess" else str(corpus), data=str(data) if data else None,
-                      store=str(store), results=str(results) if results else None, seed=seed, workers=workers,
-                      run_dir=str(run_dir) if run_dir else f"runs/{model}", epochs=epochs)
-    return train_sequence_model(cfg)
+        result = cross_validate_model(model, options)
+    except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    for r in result["results"] if result.get("kind") == "result_set" else [result]:
+        if result.get("kind") == "result_set":
+            typer.echo(r["model"])
+        _print_cv(r)
 
 
 @app.command()
