@@ -33,10 +33,10 @@ def test_rows_baselines_views_and_protocol_legend(tmp_path):
     page = _page(tmp_path, face=face)
     assert "| F13 | FER2013 standard split" in page  # the legend
     # the main row says which views it used; the variant rows are not described by the main row's protocol
-    assert "| face_cnn with mirror-image averaging + shifted views | FER2013 PrivateTest | 60.0 | 70.0 | 69.0 | F13 | 0 | 2026-11-24 | abc1234 | [json](../face.json) |" in page
-    assert "| face_cnn without test-time augmentation | FER2013 PrivateTest | 58.0 | 68.0 | 68.0 | F13 |" in page
-    assert "| face_cnn with mirror-image averaging only (no shifted views) | FER2013 PrivateTest | 63.0 | 69.5 |" in page
-    assert "| fer mini-Xception + mirror-image averaging + shifted views (baseline, same run, same images) | FER2013 PrivateTest | 54.0 | 60.0 |" in page
+    assert "| face_cnn with mirror-image averaging + shifted views | FER2013 PrivateTest (3,589 images) | 60.0 | 70.0 | 69.0 | F13 | 0 | 2026-11-24 | abc1234 | [json](../face.json) |" in page
+    assert "| face_cnn without test-time augmentation | FER2013 PrivateTest (3,589 images) | 58.0 | 68.0 | 68.0 | F13 |" in page
+    assert "| face_cnn with mirror-image averaging only (no shifted views) | FER2013 PrivateTest (3,589 images) | 63.0 | 69.5 |" in page
+    assert "| fer mini-Xception + mirror-image averaging + shifted views (baseline, same run, same images) | FER2013 PrivateTest (3,589 images) | 54.0 | 60.0 |" in page
     assert "exported: ensemble" in page and "WA 67.00 % with 0 px, 67.26 % with 2 px; chosen: 2 px." in page
     assert "nested" not in page and "provenance" not in page  # history stays in the JSON
 

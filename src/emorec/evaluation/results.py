@@ -81,10 +81,10 @@ def _protocol_detail(d: dict, pid: str) -> str:
 
 
 def _short(dataset: str) -> str:
-    """A dataset name without its parenthesised details (the JSON keeps them)."""
+    """A dataset name without its long parenthesised details (more than 24 characters; the JSON keeps them)."""
     prev = None
     while prev != dataset:
-        prev, dataset = dataset, re.sub(r"\s*\([^()]*\)", "", dataset)
+        prev, dataset = dataset, re.sub(r"\s*\(([^()]{25,})\)", "", dataset)
     return re.sub(r"\s+", " ", dataset).strip(" ,;")
 
 
