@@ -112,3 +112,28 @@ def test_frame_level_corpus_concatenates_segments(corpus):
     parts = [full.examples[i] for i in full.sequences[0]]
     assert seq.num_frames == sum(p.num_frames for p in parts)
     np.testing.assert_array_equal(seq.frame_labels[: parts[0].num_frames], parts[0].label)
+
+
+def test_frame_level_scores_include_segment_classes(corpus):
+    from emorec.tasks import SequenceTask
+    from emorec.training.sequence import predict, score_predictions
+
+    frames = corpus.frame_level()
+
+    class Oracle(torch.nn.Module):  # logits = one-hot of the true class per frame: every score must be perfect
+        level = "frame"
+
+        def forward(self, x, mask):
+            return self.out
+
+    model = Oracle()
+    idx = np.arange(len(frames))
+    from emorec.training.multimodal import collate
+
+    (x, mask), y = collate([frames.examples[i] for i in idx], frames.classes)
+    model.out = torch.nn.functional.one_hot(y["frame_label"].clamp(min=0), 7).float()
+    model.out = torch.cat([model.out, y["frame_va"]], dim=-1)
+    out, labels, va, groups = predict(model, frames, idx, batch_size=len(idx))
+    scores = score_predictions(SequenceTask(frames.classes, "frame"), out, labels, va, groups)
+    assert scores["wa"] == 1.0 and scores["segment_wa"] == 1.0 and scores["ccc_valence"] == pytest.approx(1.0)
+    assert scores["num_segments"] == sum(len(s) for s in corpus.sequences)

@@ -338,6 +338,35 @@ def train_voice_tcn(
     typer.echo(f"weights: {out}")
 
 
+@train_app.command("sequence")
+def train_sequence_command(
+    model: Annotated[str, typer.Argument(help="A registered sequence model (`emorec models`), e.g. tcn_gated.")],
+    corpus: Annotated[Path, typer.Option(help="Composite split file (`emorec composite`).")] = Path("splits/composite_ravdess_ckplus_meld.csv"),
+    data: Annotated[Path, typer.Option(help="Data root the split file's paths are relative to.")] = Path("../shared/data"),
+    config: Annotated[Path | None, typer.Option(help="Settings file (TOML or YAML; keys of SequenceTrainConfig).")] = None,
+    store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
+    out: Annotated[Path | None, typer.Option(help="Weights of the final model, trained on every fold (safetensors).")] = None,
+    results: Annotated[Path | None, typer.Option(help="Cross-validation results (JSON) for `emorec results`.")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="Checkpoints and logs.")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Any registered sequence model: speaker-independent cross-validation on a composite corpus, then a final model on all folds."""
+    from emorec.errors import EmorecError
+    from emorec.training.config import load_config
+    from emorec.training.sequence import SequenceTrainConfig, train_sequence_model
+
+    try:
+        cfg = load_config(SequenceTrainConfig, config, model=model, corpus=str(corpus), data=str(data), store=str(store), out=str(out) if out else None,
+                          results=str(results) if results else None, run_dir=str(run_dir) if run_dir else f"runs/{model}", epochs=epochs, seed=seed)
+        result = train_sequence_model(cfg)
+    except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    _print_cv(result)
+    if out:
+        typer.echo(f"weights: {out}")
+
+
 @train_app.command("text")
 def train_text_model(
     corpus: Annotated[str, typer.Option(help="'emobank' (V/A/D regression) or 'meld' (7 emotions).")],

@@ -101,7 +101,9 @@ def acc2(y_true, y_pred, convention: str = "non-zero") -> float:
 
 def acc7(y_true, y_pred) -> float:
     """Seven-class accuracy: scores rounded to integers and clipped to [-3, 3]."""
-    r = lambda v: np.clip(np.round(np.asarray(v, float)), -3, 3)
+    def r(v):
+        return np.clip(np.round(np.asarray(v, float)), -3, 3)
+
     return float((r(y_true) == r(y_pred)).mean())
 
 

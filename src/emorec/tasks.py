@@ -159,11 +159,13 @@ class SequenceTask:
         return loss
 
     def scores(self, out: np.ndarray, label: np.ndarray, va: np.ndarray | None = None) -> dict[str, float]:
-        """WA, UA, F1 (macro, weighted) and confusion of the classes; CCC of valence/arousal when predicted.
+        """WA, UA, F1 (macro, weighted) and confusion of the classes; CCC, Pearson r and RMSE of valence/arousal when predicted.
         ``out`` (N, K[+2]) flattened over utterances or real frames; ``label`` (N,); ``va`` (N, 2)."""
         k = len(self.classes)
         res = metrics.classification_report(label, out[:, :k].argmax(1), k)
         if out.shape[1] >= k + 2 and va is not None:
-            res["ccc_valence"] = metrics.ccc(va[:, 0], out[:, k])
-            res["ccc_arousal"] = metrics.ccc(va[:, 1], out[:, k + 1])
+            for i, name in enumerate(("valence", "arousal")):
+                res[f"ccc_{name}"] = metrics.ccc(va[:, i], out[:, k + i])
+                res[f"pearson_{name}"] = metrics.pearson(va[:, i], out[:, k + i])
+                res[f"rmse_{name}"] = float(np.sqrt(np.mean((va[:, i] - out[:, k + i]) ** 2)))
         return res

@@ -26,7 +26,7 @@ MAX_SEGMENT = 20.0
 
 
 # --------------------------------------------------------------------------- ASR
-from emorec.features.moonshine import transcribe  # re-exported: the recogniser
+from emorec.features.moonshine import transcribe  # noqa: E402  (re-exported: the recogniser)
 
 # --------------------------------------------------------------------------- alignment
 _WORD = re.compile(r"[A-Za-z0-9']+")

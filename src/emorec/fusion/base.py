@@ -58,12 +58,20 @@ class FusedReading:
 class Fusion:
     """Base class of every fusion: :meth:`fuse` maps readings to a :class:`FusedReading`.
 
-    Subclasses set ``name`` (set by :func:`register_fusion`) and ``description`` (one line for ``summary.json``).
+    Subclasses set ``name`` (set by :func:`register_fusion`), ``description`` (one line for ``summary.json``) and
+    ``requires`` (stored series they read, e.g. embeddings).
     Constructor keywords are the fusion's settings (e.g. a weights file).
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Extractors whose series :meth:`fuse` reads besides the readings (``analyze`` extracts them too)."""
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this fusion cannot run in this installation (e.g. its weights are not shipped), or None if it can."""
+        return None
 
     def fuse(self, readings: dict[str, Reading], features: ClipFeatures) -> FusedReading:  # pragma: no cover - abstract
         """Fuse one clip.

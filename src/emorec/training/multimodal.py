@@ -56,6 +56,8 @@ class Example:
     mask : dict of str → (T,) bool
     frame_labels : (T,) int or None
         Frame-level examples: the class of each frame (-1 where none).
+    frame_segments : (T,) int or None
+        Frame-level examples: the segment (concatenated example) each frame belongs to.
     """
 
     id: str
@@ -65,6 +67,7 @@ class Example:
     x: dict[str, np.ndarray]
     mask: dict[str, np.ndarray]
     frame_labels: np.ndarray | None = None
+    frame_segments: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -166,8 +169,9 @@ class MultimodalCorpus:
             x = {m: np.concatenate([p.x[m] for p in parts]) for m in parts[0].x}
             mask = {m: np.concatenate([p.mask[m] for p in parts]) for m in parts[0].mask}
             frame_labels = np.concatenate([np.full(p.num_frames, p.label) for p in parts])
+            segments = np.concatenate([np.full(p.num_frames, j) for j, p in enumerate(parts)])
             speaker = "+".join(sorted({p.speaker for p in parts}))
-            out.append(Example(f"seq{k}", speaker, parts[0].fold, parts[0].label, x, mask, frame_labels))
+            out.append(Example(f"seq{k}", speaker, parts[0].fold, parts[0].label, x, mask, frame_labels, segments))
         corpus = MultimodalCorpus(out, self.classes, self.dims, self.dataset + ", frame-level sequences", self.protocol)
         return corpus
 
@@ -265,7 +269,8 @@ class MultimodalDataset(torch.utils.data.Dataset):
             s = int(self.rng.integers(0, e.num_frames - self.crop + 1))
             cut = slice(s, s + self.crop)
             fl = e.frame_labels[cut] if e.frame_labels is not None else None
-            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl)
+            fs = e.frame_segments[cut] if e.frame_segments is not None else None
+            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl, fs)
         return e
 
 
@@ -278,7 +283,8 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
     mask : dict of str → (B, T_max) bool (False on padding)
     targets : dict
         ``label`` (B,) int64, ``va`` (B, 2) float32 (the class's valence/arousal), ``frames`` (B, T_max) bool (real frames),
-        ``frame_label`` (B, T_max) int64 (-1 on padding), ``frame_va`` (B, T_max, 2).
+        ``frame_label`` (B, T_max) int64 (-1 on padding), ``frame_va`` (B, T_max, 2), ``frame_segment`` (B, T_max) int64
+        (the segment of each frame in a frame-level sequence, 0 for an utterance, -1 on padding).
     """
     t = max(e.num_frames for e in items)
     b = len(items)
@@ -287,6 +293,7 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
     mask = {m: torch.zeros(b, t, dtype=torch.bool) for m in items[0].x}
     frames = torch.zeros(b, t, dtype=torch.bool)
     frame_label = torch.full((b, t), -1, dtype=torch.long)
+    frame_segment = torch.full((b, t), -1, dtype=torch.long)
     for i, e in enumerate(items):
         n = e.num_frames
         for m in e.x:
@@ -294,9 +301,10 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
             mask[m][i, :n] = torch.from_numpy(e.mask[m])
         frames[i, :n] = True
         frame_label[i, :n] = torch.from_numpy(e.frame_labels) if e.frame_labels is not None else e.label
+        frame_segment[i, :n] = torch.from_numpy(e.frame_segments) if e.frame_segments is not None else 0
     label = torch.tensor([e.label for e in items])
     frame_va = va_of[frame_label.clamp(min=0)] * frames[..., None]
-    return (x, mask), {"label": label, "va": va_of[label], "frames": frames, "frame_label": frame_label, "frame_va": frame_va}
+    return (x, mask), {"label": label, "va": va_of[label], "frames": frames, "frame_label": frame_label, "frame_va": frame_va, "frame_segment": frame_segment}
 
 
 class MultimodalDataModule(L.LightningDataModule):

@@ -24,7 +24,7 @@ from emorec.tasks import SequenceTask
 from emorec.training.harness import TrainConfig, fit
 from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, collate
 
-__all__ = ["SequenceTrainConfig", "load_corpus", "predict", "train_sequence_model"]
+__all__ = ["SequenceTrainConfig", "load_corpus", "predict", "score_predictions", "train_sequence_model"]
 
 
 @dataclass
@@ -78,11 +78,12 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
     return corpus.frame_level() if cfg.level == "frame" else corpus
 
 
-def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Model outputs for ``corpus.examples[indices]``, flattened: (N, K[+2]) outputs, (N,) labels, (N, 2) valence/arousal
-    targets — one row per example (utterance level) or per real frame (frame level)."""
+    targets and (N,) segment ids — one row per example (utterance level) or per real frame (frame level; the id names the
+    concatenated example the frame belongs to, so segment-level classes can be read from frame outputs)."""
     model.eval()
-    outs, labels, vas = [], [], []
+    outs, labels, vas, groups = [], [], [], []
     items = [corpus.examples[i] for i in indices]
     with torch.inference_mode():
         for b in range(0, len(items), batch_size):
@@ -90,14 +91,36 @@ def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> t
             out = model(x, mask)
             if model.level == "frame":
                 keep = y["frames"]
+                item = (torch.arange(len(out))[:, None] + b).expand_as(keep)
                 outs.append(out[keep].numpy())
                 labels.append(y["frame_label"][keep].numpy())
                 vas.append(y["frame_va"][keep].numpy())
+                groups.append((item[keep] * 1000 + y["frame_segment"][keep]).numpy())
             else:
                 outs.append(out.numpy())
                 labels.append(y["label"].numpy())
                 vas.append(y["va"].numpy())
-    return np.concatenate(outs), np.concatenate(labels), np.concatenate(vas)
+                groups.append(np.arange(b, b + len(out)) * 1000)
+    return np.concatenate(outs), np.concatenate(labels), np.concatenate(vas), np.concatenate(groups)
+
+
+def score_predictions(task: SequenceTask, out: np.ndarray, labels: np.ndarray, va: np.ndarray, groups: np.ndarray) -> dict:
+    """The task's scores per row (frames or utterances) and, at frame level, per segment: ``segment_ua``/``segment_wa``/
+    ``segment_f1_weighted`` from the mean class logits over each segment's frames."""
+    import emorec.metrics as metrics
+
+    res = task.scores(out, labels, va)
+    if task.level == "frame":
+        k = len(task.classes)
+        ids, inverse = np.unique(groups, return_inverse=True)
+        mean = np.zeros((len(ids), out.shape[1]))
+        np.add.at(mean, inverse, out)
+        mean /= np.bincount(inverse)[:, None]
+        seg_label = np.zeros(len(ids), int)
+        seg_label[inverse] = labels
+        rep = metrics.classification_report(seg_label, mean[:, :k].argmax(1), k)
+        res.update({"segment_ua": rep["ua"], "segment_wa": rep["wa"], "segment_f1_weighted": rep["f1_weighted"], "num_segments": len(ids)})
+    return res
 
 
 def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str):
@@ -148,7 +171,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
 
     def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
         model = _train(cfg, corpus, np.flatnonzero(train), f"{cfg.run_dir}/fold{k}")
-        return task.scores(*predict(model, corpus, np.flatnonzero(test)))
+        return score_predictions(task, *predict(model, corpus, np.flatnonzero(test)))
 
     folds, summary = cross_validate(corpus.folds, score_fold, cfg.folds_only)
     settings = {k: v for k, v in asdict(cfg).items() if k in ("model_config", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
