@@ -306,9 +306,14 @@ def _voice_tcn_config(data: Path, corpus: str, add_emodb: Path | None, store: Pa
 
 def _print_cv(result: dict) -> None:
     for f in result["folds"]:
-        typer.echo(f"fold {f['fold']}  test speakers {f['test_speakers']}  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %")
+        line = f"fold {f['fold']}  test speakers {f['test_speakers']}  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %"
+        if "ccc_valence" in f:
+            line += f"  CCC valence {f['ccc_valence']:.3f}  arousal {f['ccc_arousal']:.3f}"
+        typer.echo(line)
     m = result["metrics"]
     typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
+    if "ccc_valence_mean" in m:
+        typer.echo(f"CCC valence {m['ccc_valence_mean']:.3f} ± {m['ccc_valence_std']:.3f}  arousal {m['ccc_arousal_mean']:.3f} ± {m['ccc_arousal_std']:.3f}")
 
 
 @train_app.command("voice_tcn")
@@ -362,7 +367,9 @@ def train_sequence_command(
         result = train_sequence_model(cfg)
     except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:
         _fail(str(exc).strip("'\""))
-    _print_cv(result)
+    for r in result["results"] if result.get("kind") == "result_set" else [result]:
+        typer.echo(r["model"])
+        _print_cv(r)
     if out:
         typer.echo(f"weights: {out}")
 

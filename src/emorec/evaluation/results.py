@@ -110,6 +110,13 @@ def _metric(m: dict, key: str, d: dict | None = None) -> str:
     return ""
 
 
+def _coefficient(m: dict, key: str) -> str:
+    """A correlation-type metric (CCC, r) as "mean ± std" over folds with 3 decimals, or its single value."""
+    if f"{key}_mean" in m:
+        return _fmt(m[f"{key}_mean"], m.get(f"{key}_std"), scale=1.0, digits=3)
+    return _fmt(m.get(key), scale=1.0, digits=3)
+
+
 def _r(m: dict, key: str) -> str:
     return f"{m[key]:.3f}" if key in m else ""
 
@@ -202,8 +209,13 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
                 b = d["baseline_frozen_probe"]
                 sections["regression"].append(f"| frozen MiniLM + linear probe (baseline, same run) | {_short(d['dataset'])} | {_r(b, 'pearson_valence')} | "
                                               f"{_r(b, 'pearson_arousal')} | {_r(b, 'pearson_dominance')} | {_r(b, 'ccc_valence')} | {tail}")
+        elif pid == "C6":
+            m = d["metrics"]
+            dims = " | ".join(_coefficient(m, k) for k in ("ccc_valence", "ccc_arousal", "pearson_valence", "pearson_arousal"))
+            sections["composite"].append(f"| {d['model']} | {_short(d['dataset'])} | {dims} | {_metric(m, 'segment_ua')} | {_metric(m, 'ua', d)} | "
+                                         f"{_metric(m, 'f1_weighted', d)} | {tail}")
         else:
-            target = "av" if pid == "AV-real" else "composite" if pid == "C6" else "classification"
+            target = "av" if pid == "AV-real" else "classification"
             for name, m, full in _rows(d):
                 sections[target].append(f"| {name} | {_short(d['dataset'])} | {_metric(m, 'ua', full)} | {_metric(m, 'wa', full)} | {_metric(m, 'f1_weighted', full)} | {tail}")
         notes += _notes(d, pid, src)
@@ -211,11 +223,15 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
     lines = [HEADER, "## Protocols", "", "| id | protocol |", "|---|---|"]
     lines += [f"| {pid} | {text} |" for pid, text in PROTOCOLS.items() if pid in used]
     lines.append("")
-    titles = {"classification": "## Classification (single-modality corpora)", "av": "## Real audio-visual clips",
-              "composite": "## Composite (label-paired) corpora — not real audio-visual data"}
+    titles = {"classification": "## Classification (single-modality corpora)", "av": "## Real audio-visual clips"}
     for key, title in titles.items():
         if sections[key]:
             lines += [title, "", head, *sections[key], ""]
+    if sections["composite"]:
+        lines += ["## Composite (label-paired) corpora — not real audio-visual data", "",
+                  "Targets are the classes' valence/arousal coordinates (a proxy); the data of every composite row are in its JSON.", "",
+                  "| model | data | CCC valence | CCC arousal | r valence | r arousal | segment UA % | UA % (frames or examples) | F1w % | protocol | seeds | date | commit | source |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", *sections["composite"], ""]
     if sections["regression"]:
         lines += ["## Dimensional (regression)", "", "| model | data | r valence | r arousal | r dominance | CCC valence | protocol | seeds | date | commit | source |",
                   "|---|---|---|---|---|---|---|---|---|---|---|", *sections["regression"], ""]

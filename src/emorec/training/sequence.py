@@ -12,7 +12,7 @@ example; frame level: every real frame), then summarise with the one evaluation 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,9 @@ class SequenceTrainConfig(TrainConfig):
         Keep this many examples per fold (smoke runs).
     folds_only : tuple of int or None
     workers : int
+    ablations : dict of str → dict
+        Variants cross-validated in the same run on the same folds: name → ``model_config`` overrides
+        (e.g. ``{"concat": {"fusion": "concat"}}``); the result is then a result set, the full model first.
     """
 
     model: str = ""
@@ -65,6 +68,7 @@ class SequenceTrainConfig(TrainConfig):
     limit_per_fold: int | None = None
     folds_only: tuple[int, ...] | None = None
     workers: int = 2
+    ablations: dict = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 16
     lr: float = 1e-3
@@ -150,7 +154,8 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
     Returns
     -------
     dict
-        The result document (per-fold WA / UA / F1 [/ CCC], mean ± std, dataset, protocol, settings).
+        The result document (per-fold WA / UA / F1 [/ CCC], mean ± std, dataset, protocol, settings); with ablations a
+        result set (``{"kind": "result_set", "results": [full model, *variants]}``).
 
     Raises
     ------
@@ -169,20 +174,29 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
     corpus = corpus if corpus is not None else load_corpus(cfg)
     task = SequenceTask(corpus.classes, cfg.level)
 
-    def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
-        model = _train(cfg, corpus, np.flatnonzero(train), f"{cfg.run_dir}/fold{k}")
-        return score_predictions(task, *predict(model, corpus, np.flatnonzero(test)))
+    def run(name: str, run_cfg: SequenceTrainConfig) -> dict:
+        def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
+            model = _train(run_cfg, corpus, np.flatnonzero(train), f"{run_cfg.run_dir}/fold{k}")
+            return score_predictions(task, *predict(model, corpus, np.flatnonzero(test)))
 
-    folds, summary = cross_validate(corpus.folds, score_fold, cfg.folds_only)
-    settings = {k: v for k, v in asdict(cfg).items() if k in ("model_config", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
-    result = result_document(
-        cfg.model, corpus.dataset, corpus.protocol + f"; {cfg.level} level; fixed schedule, nothing chosen on a test fold",
-        [cfg.seed], summary, folds, commit=commit,
-        features=f"{info.inputs} → {info.outputs}; settings {json.dumps(settings)}",
-    )
+        folds, summary = cross_validate(corpus.folds, score_fold, run_cfg.folds_only)
+        settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
+        return result_document(
+            name, corpus.dataset, corpus.protocol + f"; {run_cfg.level} level; fixed schedule, nothing chosen on a test fold",
+            [run_cfg.seed], summary, folds, commit=commit,
+            features=f"{info.inputs} → {info.outputs}; settings {json.dumps(settings)}",
+        )
+
+    result = run(cfg.model, cfg)
+    variants = []
+    for name, overrides in cfg.ablations.items():
+        variant = replace(cfg, model_config={**cfg.model_config, **overrides}, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={})
+        variants.append(run(f"{cfg.model} ablation: {name}", variant))
     if cfg.out:
         final = _train(cfg, corpus, np.arange(len(corpus)), f"{cfg.run_dir}/all")
         Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
         final.save(cfg.out, {k: result[k] for k in ("dataset", "protocol", "features", "metrics", "date", "commit")})
+    if variants:
+        result = {"kind": "result_set", "results": [result, *variants]}
     write_result(result, cfg.results)
     return result
