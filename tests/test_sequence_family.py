@@ -137,3 +137,11 @@ def test_frame_level_scores_include_segment_classes(corpus):
     scores = score_predictions(SequenceTask(frames.classes, "frame"), out, labels, va, groups)
     assert scores["wa"] == 1.0 and scores["segment_wa"] == 1.0 and scores["ccc_valence"] == pytest.approx(1.0)
     assert scores["num_segments"] == sum(len(s) for s in corpus.sequences)
+
+
+def test_excluded_speakers_are_in_no_fold(corpus):
+    gone = corpus.without_speakers(["ravdess_01"])
+    assert "ravdess_01" not in {e.speaker for e in gone.examples} and len(gone) < len(corpus)
+    assert all(gone.examples[i].speaker != "ravdess_01" for s in gone.sequences for i in s)
+    with pytest.raises(ValueError, match="ravdess_99"):
+        corpus.without_speakers(["ravdess_99"])

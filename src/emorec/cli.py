@@ -355,6 +355,7 @@ def train_sequence_command(
     run_dir: Annotated[Path | None, typer.Option(help="Checkpoints and logs.")] = None,
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    exclude_speaker: Annotated[list[str] | None, typer.Option(help="Leave this speaker (e.g. ravdess_07) out of training and testing; repeatable.")] = None,
 ) -> None:
     """Any registered sequence model: speaker-independent cross-validation on a composite corpus, then a final model on all folds."""
     from emorec.errors import EmorecError
@@ -363,7 +364,8 @@ def train_sequence_command(
 
     try:
         cfg = load_config(SequenceTrainConfig, config, model=model, corpus=str(corpus), data=str(data), store=str(store), out=str(out) if out else None,
-                          results=str(results) if results else None, run_dir=str(run_dir) if run_dir else f"runs/{model}", epochs=epochs, seed=seed)
+                          results=str(results) if results else None, run_dir=str(run_dir) if run_dir else f"runs/{model}", epochs=epochs, seed=seed,
+                          exclude_speakers=tuple(exclude_speaker) if exclude_speaker else None)
         result = train_sequence_model(cfg)
     except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:
         _fail(str(exc).strip("'\""))

@@ -142,13 +142,19 @@ def analyze(
     for name in steps:  # steps reused from the store count as done
         done.setdefault(name, 1.0)
     step_hook("readings", 0.0)
+    stages = {"features": time.perf_counter() - started}
     readings = readings_of(features)
     fuser = create_fusion(fusion)
+    tick = time.perf_counter()
     fused = fuser.fuse(readings, features)
+    stages["fusion"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     timeline = timeline_table(features, readings, fused)
     segments = segments_table(features, timeline, readings.get("voice"))
     words = words_table(features, readings.get("words"))
+    stages["tables"] = time.perf_counter() - tick
     clip_summary = summary(features, timeline, fused, readings, fuser, time.perf_counter() - started)
+    clip_summary["stage_seconds"] = {k: round(v, 4) for k, v in stages.items()}
     step_hook("readings", 1.0)
     result = AnalysisResult(features.path, features.duration, timeline, segments, words, clip_summary, _thumbnails(features, readings.get("face")))
     if out is not None:

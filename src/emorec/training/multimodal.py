@@ -151,6 +151,24 @@ class MultimodalCorpus:
     def labels(self) -> np.ndarray:
         return np.array([e.label for e in self.examples])
 
+    def without_speakers(self, speakers) -> MultimodalCorpus:
+        """The corpus without the examples of ``speakers`` (frame-level sequences that held one are dropped).
+
+        Raises
+        ------
+        ValueError
+            A speaker that is not in the corpus.
+        """
+        speakers = set(speakers)
+        unknown = speakers - {e.speaker for e in self.examples}
+        if unknown:
+            raise ValueError(f"speakers not in {self.dataset}: {sorted(unknown)}")
+        keep = [i for i, e in enumerate(self.examples) if e.speaker not in speakers]
+        index = {old: new for new, old in enumerate(keep)}
+        seqs = [[index[i] for i in s] for s in self.sequences if all(i in index for i in s)]
+        return MultimodalCorpus([self.examples[i] for i in keep], self.classes, self.dims, self.dataset + f" without speakers {sorted(speakers)}",
+                                self.protocol, seqs)
+
     def frame_level(self) -> MultimodalCorpus:
         """The frame-level corpus: each sequence concatenates its examples; ``frame_labels`` follow the segments.
 

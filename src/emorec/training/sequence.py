@@ -52,6 +52,9 @@ class SequenceTrainConfig(TrainConfig):
         Keep this many examples per fold (smoke runs).
     folds_only : tuple of int or None
     workers : int
+    exclude_speakers : tuple of str
+        Speakers (e.g. ``ravdess_07``) left out of every training and test set and of the final model, so a person can be
+        scored by a model that has never heard or seen them.
     ablations : dict of str → dict
         Variants cross-validated in the same run on the same folds: name → ``model_config`` overrides
         (e.g. ``{"concat": {"fusion": "concat"}}``); the result is then a result set, the full model first.
@@ -68,6 +71,7 @@ class SequenceTrainConfig(TrainConfig):
     limit_per_fold: int | None = None
     folds_only: tuple[int, ...] | None = None
     workers: int = 2
+    exclude_speakers: tuple[str, ...] = ()
     ablations: dict = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 16
@@ -77,8 +81,16 @@ class SequenceTrainConfig(TrainConfig):
 
 
 def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
-    """The corpus ``cfg`` names, at ``cfg.level`` (frame level concatenates the composite's sequences)."""
+    """The corpus ``cfg`` names, without ``cfg.exclude_speakers``, at ``cfg.level`` (frame level concatenates the composite's sequences).
+
+    Raises
+    ------
+    ValueError
+        An excluded speaker is not in the corpus (a typo would otherwise exclude nobody).
+    """
     corpus = MultimodalCorpus.from_composite(cfg.corpus, cfg.data, cfg.store, cfg.workers, cfg.limit_per_fold, cfg.seed)
+    if cfg.exclude_speakers:
+        corpus = corpus.without_speakers(cfg.exclude_speakers)
     return corpus.frame_level() if cfg.level == "frame" else corpus
 
 
