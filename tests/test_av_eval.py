@@ -46,3 +46,20 @@ def test_evaluate_av_scores_each_clip(dreamtalk, tmp_path, session_store):
     assert all(c["fused"] == c["face"] and c["voice"] is None for c in r["clips"])
     assert set(r["per_modality"]) == {"face"}
     assert 0.0 <= r["metrics"]["wa"] <= 1.0
+
+
+def test_ravdess_video_layout_fixture(data_dir, tmp_path):
+    """A user's RAVDESS audio-video copy in its original layout (file names only matter; clips stand in for the videos)."""
+    from emorec.data.av_clips import load_av_corpus
+
+    actor = tmp_path / "Actor_03"
+    actor.mkdir()
+    (actor / "01-01-04-02-01-01-03.mp4").symlink_to(data_dir / "mead_M030_sad.mp4")  # audio-video, speech, sad
+    (actor / "02-01-04-02-01-01-03.mp4").symlink_to(data_dir / "mead_M030_sad.mp4")  # video-only copy: left out
+    (actor / "01-01-02-01-01-01-03.mp4").symlink_to(data_dir / "talking_head.mp4")  # calm -> neutral
+    table = load_av_corpus("ravdess_video", tmp_path)
+    assert list(table.label) == ["neutral", "sad"] and set(table.speaker) == {"ravdess_03"}
+    with pytest.raises(DatasetError):
+        load_av_corpus("ravdess_video", tmp_path / "Actor_03" / "nothing")
+    with pytest.raises(ValueError, match="mead_dreamtalk"):
+        load_av_corpus("iemocap", tmp_path)

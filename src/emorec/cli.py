@@ -462,7 +462,7 @@ def composite(
 
 @app.command("evaluate-av")
 def evaluate_av_command(
-    corpus: Annotated[str, typer.Option(help="Real audio-visual corpus: mead_dreamtalk or mead_eamm.")] = "mead_dreamtalk",
+    corpus: Annotated[str, typer.Option(help="Real audio-visual corpus: mead_dreamtalk, mead_eamm, or ravdess_video (your copy, original layout).")] = "mead_dreamtalk",
     data: Annotated[Path | None, typer.Option(help="Corpus folder (default: ../shared/data/av_clips/<corpus>).")] = None,
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
     fusion: Annotated[str, typer.Option(help="Fusion scored (`emorec fusions`).")] = "masked_mean",

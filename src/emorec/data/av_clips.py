@@ -1,4 +1,5 @@
-"""Real audio-visual evaluation clips: the labelled MEAD talking-face videos in ``../shared/data/av_clips``.
+"""Real audio-visual evaluation clips: the labelled MEAD talking-face videos in ``../shared/data/av_clips``, and a
+user's own copy of RAVDESS's audio-visual recordings (not available here).
 
 MEAD (Wang et al., ECCV 2020; research / non-commercial use only) films actors
 speaking with 8 emotions at 3 intensity levels. Two copies are readable here:
@@ -21,7 +22,7 @@ import pandas as pd
 
 from emorec.errors import DatasetError
 
-__all__ = ["AV_CORPORA", "MEAD_TO_COMMON", "load_av_corpus", "load_mead_dreamtalk", "load_mead_eamm"]
+__all__ = ["AV_CORPORA", "MEAD_TO_COMMON", "load_av_corpus", "load_mead_dreamtalk", "load_mead_eamm", "load_ravdess_video"]
 
 MEAD_TO_COMMON = {"angry": "angry", "disgusted": "disgust", "fear": "fear", "happy": "happy", "neutral": "neutral", "sad": "sad", "surprised": "surprise", "contempt": None}
 """MEAD emotion → emorec's common class (None: no common class)."""
@@ -62,7 +63,29 @@ def load_mead_eamm(root: str | Path) -> pd.DataFrame:
     return _load(root, _EAMM, "MEAD (EAMM copy)")
 
 
-AV_CORPORA = {"mead_dreamtalk": load_mead_dreamtalk, "mead_eamm": load_mead_eamm}
+def load_ravdess_video(root: str | Path) -> pd.DataFrame:
+    """Index a user's copy of RAVDESS audio-visual speech (Livingstone & Russo 2018; CC BY-NC-SA 4.0) in its original
+    layout, ``Actor_XX/01-01-EE-II-SS-RR-AA.mp4`` (modality 01 = audio-video, vocal channel 01 = speech; the video-only
+    ``02-…`` copies and song are left out). Columns as :func:`load_mead_dreamtalk`: speaker ``ravdess_XX``, emotion
+    (RAVDESS's), label (common class; calm → neutral), level (intensity 1-2).
+
+    Raises
+    ------
+    DatasetError
+        Missing folder, no audio-video speech file, or a file name that does not parse.
+    """
+    from emorec.data.ravdess import load_ravdess
+    from emorec.emotion_space import to_common
+
+    table = load_ravdess(root)
+    table = table[[Path(p).suffix.lower() == ".mp4" and Path(p).name.startswith("01-") for p in table.path]]
+    if table.empty:
+        raise DatasetError(root, "no RAVDESS audio-video speech files (Actor_XX/01-01-EE-II-SS-RR-AA.mp4)")
+    return pd.DataFrame({"path": table.path, "id": [Path(p).stem for p in table.path], "speaker": [f"ravdess_{a:02d}" for a in table.actor],
+                         "emotion": table.emotion, "label": [to_common(e) for e in table.emotion], "level": table.intensity}).reset_index(drop=True)
+
+
+AV_CORPORA = {"mead_dreamtalk": load_mead_dreamtalk, "mead_eamm": load_mead_eamm, "ravdess_video": load_ravdess_video}
 """Real audio-visual corpora with a loader, by name."""
 
 

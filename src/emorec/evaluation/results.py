@@ -45,7 +45,7 @@ PROTOCOLS: dict[str, str] = {
     "EB": "EmoBank official split: train, choose on dev, test (1,000 sentences)",
     "MELD": "MELD official split, single utterances: train, choose on dev, test (2,610 utterances)",
     "MEAD": "labelled MEAD clips, clip-level: the mean of the frame probabilities over frames with a face; no training on MEAD",
-    "AV-real": "real MEAD audio-visual clips through `emorec analyze`: the clip's fused class (and each modality's own); no training on MEAD",
+    "AV-real": "real audio-visual clips (MEAD) through `emorec analyze`: the clip's fused class (and each modality's own); no training on them",
     "C6": "composite (label-paired) corpus, 6 folds disjoint in RAVDESS actors, CK+ subjects, FER2013 images and MELD dialogues",
     "other": "as stated in the row's note",
 }
