@@ -306,12 +306,15 @@ def _voice_tcn_config(data: Path, corpus: str, add_emodb: Path | None, store: Pa
 
 def _print_cv(result: dict) -> None:
     for f in result["folds"]:
-        line = f"fold {f['fold']}  test speakers {f['test_speakers']}  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %"
+        line = f"fold {f['fold']}  test speakers {f['test_speakers']}"
+        if "ua" in f:
+            line += f"  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %"
         if "ccc_valence" in f:
             line += f"  CCC valence {f['ccc_valence']:.3f}  arousal {f['ccc_arousal']:.3f}"
         typer.echo(line)
     m = result["metrics"]
-    typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
+    if "ua_mean" in m:
+        typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
     if "ccc_valence_mean" in m:
         typer.echo(f"CCC valence {m['ccc_valence_mean']:.3f} ± {m['ccc_valence_std']:.3f}  arousal {m['ccc_arousal_mean']:.3f} ± {m['ccc_arousal_std']:.3f}")
 
@@ -346,7 +349,7 @@ def train_voice_tcn(
 @train_app.command("sequence")
 def train_sequence_command(
     model: Annotated[str, typer.Argument(help="A registered sequence model (`emorec models`), e.g. tcn_gated.")],
-    corpus: Annotated[Path, typer.Option(help="Composite split file (`emorec composite`).")] = Path("splits/composite_ravdess_ckplus_meld.csv"),
+    corpus: Annotated[Path, typer.Option(help="Composite split file (`emorec composite`), or a folder of media with rated arousal/valence traces (RECOLA/SEWA/AVEC layout).")] = Path("splits/composite_ravdess_ckplus_meld.csv"),
     data: Annotated[Path, typer.Option(help="Data root the split file's paths are relative to.")] = Path("../shared/data"),
     config: Annotated[Path | None, typer.Option(help="Settings file (TOML or YAML; keys of SequenceTrainConfig).")] = None,
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,

@@ -142,30 +142,36 @@ class SequenceTask:
     class_weights: np.ndarray | None = None
     affect_weight: float = 0.5
 
-    def _flat(self, out: torch.Tensor, target: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _flat(self, out: torch.Tensor, target: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         if self.level == "frame":
             keep = target["frames"]
-            return out[keep], target["frame_label"][keep], target["frame_va"][keep]
-        return out, target["label"], target["va"]
+            return out[keep], target["frame_label"][keep], target["frame_va"][keep], target.get("rated", keep)[keep]
+        return out, target["label"], target["va"], target["label"] >= 0
 
     def loss(self, out: torch.Tensor, target: dict) -> torch.Tensor:
-        """``out`` (B, K[+2]) or (B, T, K[+2]) and the targets dict → scalar loss."""
+        """``out`` (B, K[+2]) or (B, T, K[+2]) and the targets dict → scalar loss. Rows without a class (label −1, e.g. rated
+        traces) add no cross-entropy; rows without a rating add no CCC term."""
         k = len(self.classes)
-        out, label, va = self._flat(out, target)
+        out, label, va, rated = self._flat(out, target)
         weight = None if self.class_weights is None else torch.as_tensor(self.class_weights, dtype=out.dtype)
-        loss = nn.functional.cross_entropy(out[:, :k], label, weight=weight)
-        if out.shape[1] >= k + 2 and self.affect_weight and len(out) > 1:
-            loss = loss + self.affect_weight * ccc_loss(out[:, k : k + 2], va.to(out.dtype))
+        has_class = label >= 0
+        loss = out.new_zeros(())
+        if k and has_class.any():
+            loss = loss + nn.functional.cross_entropy(out[has_class, :k], label[has_class], weight=weight)
+        if out.shape[1] >= k + 2 and self.affect_weight and int(rated.sum()) > 1:
+            loss = loss + self.affect_weight * ccc_loss(out[rated, k : k + 2], va[rated].to(out.dtype))
         return loss
 
     def scores(self, out: np.ndarray, label: np.ndarray, va: np.ndarray | None = None) -> dict[str, float]:
         """WA, UA, F1 (macro, weighted) and confusion of the classes; CCC, Pearson r and RMSE of valence/arousal when predicted.
-        ``out`` (N, K[+2]) flattened over utterances or real frames; ``label`` (N,); ``va`` (N, 2)."""
+        ``out`` (N, K[+2]) flattened over utterances or real frames; ``label`` (N,), −1 without a class; ``va`` (N, 2), NaN without a rating."""
         k = len(self.classes)
-        res = metrics.classification_report(label, out[:, :k].argmax(1), k)
+        has_class = label >= 0
+        res = metrics.classification_report(label[has_class], out[has_class, :k].argmax(1), k) if has_class.any() else {"num_samples": 0}
         if out.shape[1] >= k + 2 and va is not None:
+            rated = np.isfinite(va).all(axis=1)
             for i, name in enumerate(("valence", "arousal")):
-                res[f"ccc_{name}"] = metrics.ccc(va[:, i], out[:, k + i])
-                res[f"pearson_{name}"] = metrics.pearson(va[:, i], out[:, k + i])
-                res[f"rmse_{name}"] = float(np.sqrt(np.mean((va[:, i] - out[:, k + i]) ** 2)))
+                res[f"ccc_{name}"] = metrics.ccc(va[rated, i], out[rated, k + i])
+                res[f"pearson_{name}"] = metrics.pearson(va[rated, i], out[rated, k + i])
+                res[f"rmse_{name}"] = float(np.sqrt(np.mean((va[rated, i] - out[rated, k + i]) ** 2)))
         return res

@@ -33,7 +33,7 @@ from emorec.emotion_space import EMOTIONS, valence_arousal_of
 from emorec.models.sequence import MODALITIES
 from emorec.store import FeatureStore
 
-__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "collate"]
+__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "collate", "trace_corpus"]
 
 AUDIO_FEATURES = ("audio.moonshine", "audio.egemaps")
 """Stored 10 Hz series concatenated into the audio input."""
@@ -58,6 +58,8 @@ class Example:
         Frame-level examples: the class of each frame (-1 where none).
     frame_segments : (T,) int or None
         Frame-level examples: the segment (concatenated example) each frame belongs to.
+    frame_va : (T, 2) float or None
+        Rated (valence, arousal) per frame (trace corpora; NaN where unrated); None = the class's coordinates.
     """
 
     id: str
@@ -68,6 +70,7 @@ class Example:
     mask: dict[str, np.ndarray]
     frame_labels: np.ndarray | None = None
     frame_segments: np.ndarray | None = None
+    frame_va: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -271,6 +274,51 @@ class MultimodalCorpus:
         return cls(examples, EMOTIONS, dims, dataset, protocol, seqs)
 
 
+def trace_corpus(root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 5) -> MultimodalCorpus:
+    """A frame-level corpus from media with continuous arousal/valence traces (:mod:`emorec.data.traces`: RECOLA, SEWA,
+    AVEC-style), features extracted from the media into the store (audio, face, transcribed and aligned words).
+
+    Each recording is one example and one speaker; speakers are dealt round-robin into ``num_folds`` folds
+    (speaker-independent). Frames without a rating have no target; there are no classes (labels -1).
+
+    Raises
+    ------
+    DatasetError
+        Missing folder, no media with traces, or a malformed trace.
+    RuntimeError
+        Feature extraction failed for some files.
+    """
+    from emorec.data.traces import load_trace_corpus, read_trace, trace_on_grid
+    from emorec.pipelines.extract import stored_clips
+
+    table = load_trace_corpus(root)
+    store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
+    clips = dict(stored_clips(list(table.path), store, (*AUDIO_FEATURES, "audio.vad", "face.cnn", "text.minilm"), workers))
+    dims = {"audio": 441, "video": 768, "text": 384}
+    examples = []
+    speakers = sorted(table.id)
+    for r in table.itertuples():
+        clip = clips[r.path]
+        t = clip.num_frames
+        if r.layout == "csv":
+            va = trace_on_grid(*read_trace(r.traces), t)[:, [1, 0]]  # (valence, arousal)
+        else:
+            arousal, valence = r.traces.split(";")
+            va = np.concatenate([trace_on_grid(*read_trace(valence), t), trace_on_grid(*read_trace(arousal), t)], axis=1)
+        x, mask = {}, {}
+        audio_ok = all(n in clip.series for n in AUDIO_FEATURES)
+        x["audio"] = np.concatenate([clip.series[n].data for n in AUDIO_FEATURES], axis=1) if audio_ok else np.zeros((t, dims["audio"]))
+        mask["audio"] = clip.series[AUDIO_FEATURES[0]].mask.copy() if audio_ok else np.zeros(t, bool)
+        for m, name in (("video", "face.cnn"), ("text", "text.minilm")):
+            x[m] = clip.series[name].data if name in clip.series else np.zeros((t, dims[m]))
+            mask[m] = clip.series[name].mask.copy() if name in clip.series else np.zeros(t, bool)
+        x = {m: np.where(mask[m][:, None], v, 0.0).astype(np.float32) for m, v in x.items()}
+        fold = speakers.index(r.id) % min(num_folds, len(speakers))
+        examples.append(Example(r.id, r.id, fold, -1, x, mask, np.full(t, -1), np.zeros(t, int), va.astype(np.float32)))
+    return MultimodalCorpus(examples, EMOTIONS, dims, f"rated traces: {len(examples)} recordings ({Path(root).name})",
+                            f"T{min(num_folds, len(speakers))}: recordings dealt into speaker-independent folds; frame-level rated arousal/valence")
+
+
 class MultimodalDataset(torch.utils.data.Dataset):
     """Examples of a corpus (a subset by index) as tensors; ``crop`` frames at most per training item (random crop)."""
 
@@ -288,7 +336,8 @@ class MultimodalDataset(torch.utils.data.Dataset):
             cut = slice(s, s + self.crop)
             fl = e.frame_labels[cut] if e.frame_labels is not None else None
             fs = e.frame_segments[cut] if e.frame_segments is not None else None
-            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl, fs)
+            fv = e.frame_va[cut] if e.frame_va is not None else None
+            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl, fs, fv)
         return e
 
 
@@ -301,8 +350,9 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
     mask : dict of str → (B, T_max) bool (False on padding)
     targets : dict
         ``label`` (B,) int64, ``va`` (B, 2) float32 (the class's valence/arousal), ``frames`` (B, T_max) bool (real frames),
-        ``frame_label`` (B, T_max) int64 (-1 on padding), ``frame_va`` (B, T_max, 2), ``frame_segment`` (B, T_max) int64
-        (the segment of each frame in a frame-level sequence, 0 for an utterance, -1 on padding).
+        ``frame_label`` (B, T_max) int64 (-1 on padding or without a class), ``frame_va`` (B, T_max, 2) (rated traces where
+        the example has them, else the class's coordinates), ``rated`` (B, T_max) bool (frames with a valence/arousal target),
+        ``frame_segment`` (B, T_max) int64 (the segment of each frame in a frame-level sequence, 0 for an utterance, -1 on padding).
     """
     t = max(e.num_frames for e in items)
     b = len(items)
@@ -322,7 +372,17 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
         frame_segment[i, :n] = torch.from_numpy(e.frame_segments) if e.frame_segments is not None else 0
     label = torch.tensor([e.label for e in items])
     frame_va = va_of[frame_label.clamp(min=0)] * frames[..., None]
-    return (x, mask), {"label": label, "va": va_of[label], "frames": frames, "frame_label": frame_label, "frame_va": frame_va, "frame_segment": frame_segment}
+    rated = frames.clone()  # frames with a valence/arousal target
+    for i, e in enumerate(items):
+        if e.frame_va is not None:
+            n = e.num_frames
+            va = torch.from_numpy(np.asarray(e.frame_va, np.float32))
+            ok = torch.isfinite(va).all(dim=1)
+            frame_va[i, :n] = torch.nan_to_num(va) * ok[:, None]
+            rated[i, :n] = ok
+    utterance_va = va_of[label.clamp(min=0)]
+    return (x, mask), {"label": label, "va": utterance_va, "frames": frames, "frame_label": frame_label, "frame_va": frame_va, "frame_segment": frame_segment,
+                       "rated": rated}
 
 
 class MultimodalDataModule(L.LightningDataModule):

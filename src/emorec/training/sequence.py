@@ -22,7 +22,7 @@ from emorec.evaluation.runner import cross_validate, result_document, write_resu
 from emorec.paths import default_store
 from emorec.tasks import SequenceTask
 from emorec.training.harness import TrainConfig, fit
-from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, collate
+from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, collate, trace_corpus
 
 __all__ = ["SequenceTrainConfig", "load_corpus", "predict", "score_predictions", "train_sequence_model"]
 
@@ -81,13 +81,20 @@ class SequenceTrainConfig(TrainConfig):
 
 
 def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
-    """The corpus ``cfg`` names, without ``cfg.exclude_speakers``, at ``cfg.level`` (frame level concatenates the composite's sequences).
+    """The corpus ``cfg`` names — a composite split file (``.csv``) or a folder of media with rated traces
+    (:func:`~emorec.training.multimodal.trace_corpus`, frame level) — without ``cfg.exclude_speakers``, at ``cfg.level``
+    (frame level concatenates a composite's sequences).
 
     Raises
     ------
     ValueError
         An excluded speaker is not in the corpus (a typo would otherwise exclude nobody).
     """
+    if Path(cfg.corpus).is_dir():
+        if cfg.level != "frame":
+            raise ValueError(f"{cfg.corpus}: rated traces are frame-level; set level = 'frame'")
+        corpus = trace_corpus(cfg.corpus, cfg.store, cfg.workers)
+        return corpus.without_speakers(cfg.exclude_speakers) if cfg.exclude_speakers else corpus
     corpus = MultimodalCorpus.from_composite(cfg.corpus, cfg.data, cfg.store, cfg.workers, cfg.limit_per_fold, cfg.seed)
     if cfg.exclude_speakers:
         corpus = corpus.without_speakers(cfg.exclude_speakers)
@@ -96,7 +103,7 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
 
 def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Model outputs for ``corpus.examples[indices]``, flattened: (N, K[+2]) outputs, (N,) labels, (N, 2) valence/arousal
-    targets and (N,) segment ids — one row per example (utterance level) or per real frame (frame level; the id names the
+    targets (NaN where unrated) and (N,) segment ids — one row per example (utterance level) or per real frame (frame level; the id names the
     concatenated example the frame belongs to, so segment-level classes can be read from frame outputs)."""
     model.eval()
     outs, labels, vas, groups = [], [], [], []
@@ -110,12 +117,12 @@ def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> t
                 item = (torch.arange(len(out))[:, None] + b).expand_as(keep)
                 outs.append(out[keep].numpy())
                 labels.append(y["frame_label"][keep].numpy())
-                vas.append(y["frame_va"][keep].numpy())
+                vas.append(np.where(y["rated"][keep].numpy()[:, None], y["frame_va"][keep].numpy(), np.nan))
                 groups.append((item[keep] * 1000 + y["frame_segment"][keep]).numpy())
             else:
                 outs.append(out.numpy())
                 labels.append(y["label"].numpy())
-                vas.append(y["va"].numpy())
+                vas.append(np.where((y["label"] >= 0).numpy()[:, None], y["va"].numpy(), np.nan))
                 groups.append(np.arange(b, b + len(out)) * 1000)
     return np.concatenate(outs), np.concatenate(labels), np.concatenate(vas), np.concatenate(groups)
 
@@ -126,7 +133,7 @@ def score_predictions(task: SequenceTask, out: np.ndarray, labels: np.ndarray, v
     import emorec.metrics as metrics
 
     res = task.scores(out, labels, va)
-    if task.level == "frame":
+    if task.level == "frame" and (labels >= 0).any():
         k = len(task.classes)
         ids, inverse = np.unique(groups, return_inverse=True)
         mean = np.zeros((len(ids), out.shape[1]))
@@ -148,8 +155,9 @@ def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.nda
     if getattr(model, "level", cfg.level) != cfg.level:
         raise ValueError(f"model {cfg.model} is {model.level}-level; set level = {model.level!r}")
     labels = corpus.labels[train_idx]
+    labels = labels[labels >= 0]
     counts = np.bincount(labels, minlength=len(corpus.classes)).astype(np.float64)
-    weights = np.where(counts > 0, counts.sum() / (len(corpus.classes) * np.maximum(counts, 1)), 0.0)
+    weights = np.where(counts > 0, counts.sum() / (len(corpus.classes) * np.maximum(counts, 1)), 0.0) if len(labels) else None
     task = SequenceTask(corpus.classes, cfg.level, weights, cfg.affect_weight)
     dm = MultimodalDataModule(corpus, fold=-1, batch_size=cfg.batch_size, crop=cfg.crop, seed=cfg.seed)
     dm.splits = {"train": train_idx, "val": np.array([], int), "test": np.array([], int)}
