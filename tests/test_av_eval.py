@@ -63,3 +63,21 @@ def test_ravdess_video_layout_fixture(data_dir, tmp_path):
         load_av_corpus("ravdess_video", tmp_path / "Actor_03" / "nothing")
     with pytest.raises(ValueError, match="mead_dreamtalk"):
         load_av_corpus("iemocap", tmp_path)
+
+
+def test_ravdess_video_copy_is_a_training_corpus(data_dir, tmp_path, session_store):
+    """A user's RAVDESS audio-video copy becomes a labelled multimodal corpus (EmoBox actor folds), frame level too."""
+    from emorec.training.multimodal import av_corpus
+
+    for actor, name, clip in ((3, "01-01-04-02-01-01-03.mp4", "mead_M030_sad.mp4"), (1, "01-01-01-01-01-01-01.mp4", "talking_head.mp4")):
+        folder = tmp_path / f"Actor_{actor:02d}"
+        folder.mkdir()
+        (folder / name).symlink_to(data_dir / clip)
+    corpus = av_corpus("ravdess_video", tmp_path, session_store)
+    by_id = {e.id: e for e in corpus.examples}
+    sad = by_id["01-01-04-02-01-01-03"]
+    assert corpus.classes[sad.label] == "sad" and sad.speaker == "ravdess_03"
+    assert sad.mask["audio"].any() and sad.mask["video"].any() and sad.mask["text"].any()
+    assert {k for k, _, _ in corpus.folds} == {3, 0}  # EmoBox folds of actors 3 and 1
+    frames = corpus.frame_level()
+    assert len(frames) == 2 and (frames.examples[0].frame_labels >= 0).all()

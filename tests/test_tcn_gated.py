@@ -114,7 +114,9 @@ def test_registered_and_round_trips(tmp_path):
     again = load_pretrained("tcn_gated", tmp_path / "w.safetensors")
     x, mask = _inputs()
     model.eval()
-    torch.testing.assert_close(model(x, mask), again(x, mask))
+    torch.testing.assert_close(model(x, mask), again(x, mask), atol=2e-2, rtol=2e-2)  # weights stored as float16
+    for name, value in again.state_dict().items():
+        torch.testing.assert_close(value, model.state_dict()[name].half().float())
     assert again.config["fusion_blocks"] == 4 and again.info_ == {"note": "test"}
 
 

@@ -349,7 +349,7 @@ def train_voice_tcn(
 @train_app.command("sequence")
 def train_sequence_command(
     model: Annotated[str, typer.Argument(help="A registered sequence model (`emorec models`), e.g. tcn_gated.")],
-    corpus: Annotated[Path, typer.Option(help="Composite split file (`emorec composite`), or a folder of media with rated arousal/valence traces (RECOLA/SEWA/AVEC layout).")] = Path("splits/composite_ravdess_ckplus_meld.csv"),
+    corpus: Annotated[Path, typer.Option(help="Composite split file (`emorec composite`), a folder of media with rated arousal/valence traces (RECOLA/SEWA/AVEC layout), or ravdess_video:FOLDER (your RAVDESS audio-video copy).")] = Path("splits/composite_ravdess_ckplus_meld.csv"),
     data: Annotated[Path, typer.Option(help="Data root the split file's paths are relative to.")] = Path("../shared/data"),
     config: Annotated[Path | None, typer.Option(help="Settings file (TOML or YAML; keys of SequenceTrainConfig).")] = None,
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,

@@ -91,10 +91,10 @@ class SequenceModel(nn.Module):
         cls.__init__ = __init__
 
     def save(self, path, info: dict | None = None) -> None:
-        """Write the weights (safetensors) with the model's ``config`` and ``info`` (training notes) in the metadata."""
+        """Write the weights (safetensors, float16: half the size; :meth:`load` computes in float32) with the model's ``config`` and ``info`` in the metadata."""
         from emorec.models.weights import save_weights
 
-        save_weights(path, self.state_dict(), {"config": self.config, "class": type(self).__name__, "info": info or {}})
+        save_weights(path, self.state_dict(), {"config": self.config, "class": type(self).__name__, "info": info or {}}, half=True)
 
     @classmethod
     def load(cls, path) -> SequenceModel:

@@ -33,7 +33,7 @@ from emorec.emotion_space import EMOTIONS, valence_arousal_of
 from emorec.models.sequence import MODALITIES
 from emorec.store import FeatureStore
 
-__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "collate", "trace_corpus"]
+__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "trace_corpus"]
 
 AUDIO_FEATURES = ("audio.moonshine", "audio.egemaps")
 """Stored 10 Hz series concatenated into the audio input."""
@@ -274,6 +274,23 @@ class MultimodalCorpus:
         return cls(examples, EMOTIONS, dims, dataset, protocol, seqs)
 
 
+def _clip_inputs(clip, dims: dict[str, int]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A clip's stored series as sequence-model inputs (zeros and an all-False mask for a missing modality)."""
+    t = clip.num_frames
+    x, mask = {}, {}
+    audio_ok = all(n in clip.series for n in AUDIO_FEATURES)
+    x["audio"] = np.concatenate([clip.series[n].data for n in AUDIO_FEATURES], axis=1) if audio_ok else np.zeros((t, dims["audio"]))
+    mask["audio"] = clip.series[AUDIO_FEATURES[0]].mask.copy() if audio_ok else np.zeros(t, bool)
+    for m, name in (("video", "face.cnn"), ("text", "text.minilm")):
+        x[m] = clip.series[name].data if name in clip.series else np.zeros((t, dims[m]))
+        mask[m] = clip.series[name].mask.copy() if name in clip.series else np.zeros(t, bool)
+    return {m: np.where(mask[m][:, None], v, 0.0).astype(np.float32) for m, v in x.items()}, mask
+
+
+_MEDIA_FEATURES = (*AUDIO_FEATURES, "audio.vad", "face.cnn", "text.minilm")
+_DIMS = {"audio": 441, "video": 768, "text": 384}
+
+
 def trace_corpus(root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 5) -> MultimodalCorpus:
     """A frame-level corpus from media with continuous arousal/valence traces (:mod:`emorec.data.traces`: RECOLA, SEWA,
     AVEC-style), features extracted from the media into the store (audio, face, transcribed and aligned words).
@@ -293,8 +310,7 @@ def trace_corpus(root: str | Path, store: str | Path | FeatureStore | None, work
 
     table = load_trace_corpus(root)
     store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
-    clips = dict(stored_clips(list(table.path), store, (*AUDIO_FEATURES, "audio.vad", "face.cnn", "text.minilm"), workers))
-    dims = {"audio": 441, "video": 768, "text": 384}
+    clips = dict(stored_clips(list(table.path), store, _MEDIA_FEATURES, workers))
     examples = []
     speakers = sorted(table.id)
     for r in table.itertuples():
@@ -305,18 +321,49 @@ def trace_corpus(root: str | Path, store: str | Path | FeatureStore | None, work
         else:
             arousal, valence = r.traces.split(";")
             va = np.concatenate([trace_on_grid(*read_trace(valence), t), trace_on_grid(*read_trace(arousal), t)], axis=1)
-        x, mask = {}, {}
-        audio_ok = all(n in clip.series for n in AUDIO_FEATURES)
-        x["audio"] = np.concatenate([clip.series[n].data for n in AUDIO_FEATURES], axis=1) if audio_ok else np.zeros((t, dims["audio"]))
-        mask["audio"] = clip.series[AUDIO_FEATURES[0]].mask.copy() if audio_ok else np.zeros(t, bool)
-        for m, name in (("video", "face.cnn"), ("text", "text.minilm")):
-            x[m] = clip.series[name].data if name in clip.series else np.zeros((t, dims[m]))
-            mask[m] = clip.series[name].mask.copy() if name in clip.series else np.zeros(t, bool)
-        x = {m: np.where(mask[m][:, None], v, 0.0).astype(np.float32) for m, v in x.items()}
+        x, mask = _clip_inputs(clip, _DIMS)
         fold = speakers.index(r.id) % min(num_folds, len(speakers))
         examples.append(Example(r.id, r.id, fold, -1, x, mask, np.full(t, -1), np.zeros(t, int), va.astype(np.float32)))
-    return MultimodalCorpus(examples, EMOTIONS, dims, f"rated traces: {len(examples)} recordings ({Path(root).name})",
+    return MultimodalCorpus(examples, EMOTIONS, dict(_DIMS), f"rated traces: {len(examples)} recordings ({Path(root).name})",
                             f"T{min(num_folds, len(speakers))}: recordings dealt into speaker-independent folds; frame-level rated arousal/valence")
+
+
+def av_corpus(name: str, root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 6) -> MultimodalCorpus:
+    """A labelled real audio-visual corpus (:data:`emorec.data.av_clips.AV_CORPORA`, e.g. a user's RAVDESS audio-video copy)
+    with features extracted from the media into the store; each clip one example of its common class, frame targets from
+    the class. Folds: RAVDESS's EmoBox actor folds; other corpora deal their speakers round-robin into ``num_folds``.
+
+    Raises
+    ------
+    DatasetError, ValueError
+        Missing folder, unknown corpus, no labelled clip.
+    RuntimeError
+        Feature extraction failed for some files.
+    """
+    from emorec.data.av_clips import load_av_corpus
+    from emorec.pipelines.extract import stored_clips
+
+    table = load_av_corpus(name, root)
+    table = table[table.label.notna()].reset_index(drop=True)
+    store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
+    clips = dict(stored_clips(list(table.path), store, _MEDIA_FEATURES, workers))
+    speakers = sorted(table.speaker.unique())
+    if name == "ravdess_video":
+        from emorec.data.ravdess import fold_of_actor
+
+        fold_of = {s: fold_of_actor(int(s.split("_")[1])) for s in speakers}
+        protocol = "R6-AV: RAVDESS audio-video, EmoBox 6 actor-independent folds"
+    else:
+        fold_of = {s: i % min(num_folds, len(speakers)) for i, s in enumerate(speakers)}
+        protocol = f"speakers dealt into {min(num_folds, len(speakers))} speaker-independent folds"
+    examples = []
+    for r in table.itertuples():
+        clip = clips[r.path]
+        x, mask = _clip_inputs(clip, _DIMS)
+        label = EMOTIONS.index(r.label)
+        examples.append(Example(r.id, r.speaker, fold_of[r.speaker], label, x, mask, np.full(clip.num_frames, label), np.zeros(clip.num_frames, int)))
+    return MultimodalCorpus(examples, EMOTIONS, dict(_DIMS), f"{name}: {len(examples)} real audio-visual clips ({Path(root).name})", protocol,
+                            [[i] for i in range(len(examples))])
 
 
 class MultimodalDataset(torch.utils.data.Dataset):

@@ -22,7 +22,7 @@ from emorec.evaluation.runner import cross_validate, result_document, write_resu
 from emorec.paths import default_store
 from emorec.tasks import SequenceTask
 from emorec.training.harness import TrainConfig, fit
-from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, collate, trace_corpus
+from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, av_corpus, collate, trace_corpus
 
 __all__ = ["SequenceTrainConfig", "load_corpus", "predict", "score_predictions", "train_sequence_model"]
 
@@ -81,15 +81,23 @@ class SequenceTrainConfig(TrainConfig):
 
 
 def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
-    """The corpus ``cfg`` names — a composite split file (``.csv``) or a folder of media with rated traces
-    (:func:`~emorec.training.multimodal.trace_corpus`, frame level) — without ``cfg.exclude_speakers``, at ``cfg.level``
-    (frame level concatenates a composite's sequences).
+    """The corpus ``cfg`` names — a composite split file (``.csv``), a folder of media with rated traces
+    (:func:`~emorec.training.multimodal.trace_corpus`, frame level), or ``<av corpus>:<folder>`` for a labelled real
+    audio-visual corpus (:func:`~emorec.training.multimodal.av_corpus`, e.g. ``ravdess_video:/data/RAVDESS``) — without
+    ``cfg.exclude_speakers``, at ``cfg.level`` (frame level concatenates a composite's sequences).
 
     Raises
     ------
     ValueError
         An excluded speaker is not in the corpus (a typo would otherwise exclude nobody).
     """
+    name, _, folder = cfg.corpus.partition(":")
+    from emorec.data.av_clips import AV_CORPORA
+
+    if folder and name in AV_CORPORA:
+        corpus = av_corpus(name, folder, cfg.store, cfg.workers)
+        corpus = corpus.without_speakers(cfg.exclude_speakers) if cfg.exclude_speakers else corpus
+        return corpus.frame_level() if cfg.level == "frame" else corpus
     if Path(cfg.corpus).is_dir():
         if cfg.level != "frame":
             raise ValueError(f"{cfg.corpus}: rated traces are frame-level; set level = 'frame'")
