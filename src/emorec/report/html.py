@@ -100,7 +100,7 @@ def write_report(analysis, path: str | Path, plot_png: bytes | None = None) -> P
     parts.append("<h2>Models and settings</h2><table>")
     for k, v in s["models"].items():
         parts.append(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>")
-    parts.append(f"<tr><th>fusion</th><td>{html.escape(s['fusion'])}</td></tr>")
+    parts.append(f"<tr><th>fusion</th><td>{html.escape(s['fusion'])}: {html.escape(s.get('fusion_description', ''))}</td></tr>")
     parts.append(f"<tr><th>time axis</th><td>{s['num_frames']} frames at {s['rate']:g} Hz</td></tr>")
     parts.append(f"<tr><th>word timing</th><td>{html.escape(', '.join(s.get('alignment') or ['none']))}</td></tr>")
     parts.append("</table><p class=muted>Weights trained on research corpora (RAVDESS, FER2013) are for research and non-commercial use only.</p></body></html>")
