@@ -164,10 +164,18 @@ def analyze(
         check_choices(**choices)
     except ValueError as exc:
         _fail(str(exc))
+    from emorec.pipelines.batch import check_writable, output_folders
+
     files, text = _inputs(paths, transcript)
-    summaries, failures = [], []
+    try:  # output and store problems are found before any decoding
+        check_writable(out)
+        check_writable(store, "feature store")
+    except EmorecError as exc:
+        _fail(str(exc))
+    folders = output_folders(files, out)
+    reports, failures = [], []
     for f in files:
-        target = out if len(files) == 1 else out / f.stem
+        target = folders[f]
         bar = None
         if not quiet and not as_json:
             from tqdm.auto import tqdm
@@ -179,22 +187,34 @@ def analyze(
             bar.update(max(0.0, 100 * fraction - bar.n))
 
         try:
+            check_writable(target)
             result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, **choices)
-        except EmorecError as exc:
-            failures.append(str(exc))
-            typer.secho(f"error: {exc}", fg="red", err=True)
+        except (EmorecError, OSError) as exc:
+            message = str(exc) if isinstance(exc, EmorecError) else f"{target}: output cannot be written ({exc.strerror or exc})"
+            failures.append(message)
+            reports.append({"input": str(f), "status": "error", "error": type(exc).__name__, "message": message, "output": str(target)})
+            typer.secho(f"error: {message}", fg="red", err=True)
             continue
         finally:
             if bar is not None:
                 bar.close()
-        summaries.append(result.summary)
+        reports.append({"input": str(f), "status": "ok", "output": str(target), "summary": result.summary})
         if not quiet and not as_json:
             s = result.summary
             typer.echo(f"{f.name}: {s['emotion']}  arousal {s['arousal']}  valence {s['valence']}  ({s['real_time_factor']:.2f} × real time) → {target}")
             for gap in s["gaps"]:
                 typer.echo(f"  note: {gap}")
-    if as_json:
-        typer.echo(json.dumps(summaries[0] if len(files) == 1 and summaries else summaries, indent=1))
+    if len(files) > 1:  # input → output folder (and status) of the whole batch
+        import csv
+
+        with open(out / "index.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["input", "output", "status", "emotion", "message"])
+            for r in reports:
+                writer.writerow([r["input"], r["output"], r["status"], (r.get("summary") or {}).get("emotion") or "", r.get("message", "")])
+    if as_json:  # one object per input: the summary, or status "error" with the error kind and message
+        objects = [{"input": r["input"], "output": r["output"], "status": "ok", **r["summary"]} if r["status"] == "ok" else r for r in reports]
+        typer.echo(json.dumps(objects[0] if len(files) == 1 else objects, indent=1))
     if failures:
         if len(files) == 1:
             raise typer.Exit(2)

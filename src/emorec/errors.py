@@ -20,6 +20,7 @@ __all__ = [
     "NoFaceError",
     "NoUsableStreamError",
     "NotMediaError",
+    "OutputError",
     "SilentAudioError",
     "StoreError",
 ]
@@ -86,3 +87,7 @@ class DatasetError(EmorecError):
 
 class StoreError(EmorecError):
     """The feature store is unreadable or inconsistent."""
+
+
+class OutputError(EmorecError):
+    """An output folder or file cannot be written (exists as a file, read-only, disk full)."""
