@@ -133,3 +133,19 @@ def test_split_files_written_and_speaker_disjoint(tmp_path):
     assert len(rav) == 1440 and rav.groupby("actor").fold.nunique().eq(1).all()
     ck = pd.read_csv(paths["ckplus"])
     assert ck.groupby("subject").fold.nunique().eq(1).all()
+
+
+def test_symlinked_corpus_folders_are_followed(ravdess_root, tmp_path):
+    """`data/ravdess` as a symlink to a copy elsewhere, with an actor folder that is itself a link (and a link loop)."""
+    from emorec.data.ravdess import load_ravdess
+    from emorec.pipelines.extract import expand_paths
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "Actor_01").symlink_to(ravdess_root / "Actor_01", target_is_directory=True)
+    (real / "loop").symlink_to(real, target_is_directory=True)
+    link = tmp_path / "ravdess"
+    link.symlink_to(real, target_is_directory=True)
+    table = load_ravdess(link)
+    assert len(table) == 60 and set(table.actor) == {1}
+    assert len(expand_paths([link])) == 60

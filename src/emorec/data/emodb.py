@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from emorec.errors import DatasetError
+from emorec.io.files import walk_files
 
 __all__ = ["EMODB_CLASSES", "EMODB_SPEAKERS", "EMODB_TO_RAVDESS", "load_emodb"]
 
@@ -37,7 +38,7 @@ def load_emodb(root: str | Path) -> pd.DataFrame:
     if not root.is_dir():
         raise DatasetError(root, "EMO-DB folder not found")
     rows = []
-    for path in sorted(root.rglob("*")):
+    for path in walk_files(root):
         if path.suffix.lower() not in (".wav", ".flac"):
             continue
         stem = path.stem

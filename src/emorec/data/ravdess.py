@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from emorec.errors import DatasetError
+from emorec.io.files import walk_files
 
 __all__ = ["EMOBOX_FOLDS", "RAVDESS_CLASSES", "fold_of_actor", "load_ravdess"]
 
@@ -55,7 +56,7 @@ def load_ravdess(root: str | Path, speech_only: bool = True) -> pd.DataFrame:
     if not root.is_dir():
         raise DatasetError(root, "RAVDESS folder not found")
     rows = []
-    for path in sorted(root.rglob("*")):
+    for path in walk_files(root):
         if path.suffix.lower() not in (".wav", ".flac", ".mp4") or path.name.startswith("."):
             continue
         parts = path.stem.split("-")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from emorec.errors import DatasetError
 from emorec.timeseries import RATE
+from emorec.io.files import walk_files
 
 __all__ = ["load_trace_corpus", "read_trace", "trace_on_grid"]
 
@@ -116,7 +117,7 @@ def load_trace_corpus(root: str | Path) -> pd.DataFrame:
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(root, "trace corpus folder not found")
-    media = {p.stem: p for p in sorted(root.rglob("*")) if p.suffix.lower() in MEDIA and not p.name.startswith(".")}
+    media = {p.stem: p for p in walk_files(root, MEDIA)}
     rows = []
     gold = root / "ratings_gold_standard"
     for stem, path in media.items():

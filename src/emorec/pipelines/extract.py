@@ -23,6 +23,7 @@ from emorec.errors import EmorecError, SilentAudioError
 import emorec.readings  # noqa: F401  (registers the reading extractors)
 from emorec.clip import Record
 from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor
+from emorec.io.files import walk_files
 from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
 from emorec.store import FeatureStore
 
@@ -190,7 +191,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             continue
         p = Path(p)
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in VIDEO_EXTENSIONS + AUDIO_EXTENSIONS)
+            out += walk_files(p, VIDEO_EXTENSIONS + AUDIO_EXTENSIONS)  # symlinked folders followed
         else:
             out.append(p)
     return out
