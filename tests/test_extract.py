@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -181,3 +182,43 @@ def test_face_tracking_between_detections_matches_detecting_every_frame(data_dir
     p_every = FerExtractor().compute(clip, {"face.track": every})["probs"][m]
     p_tracked = FerExtractor().compute(clip, {"face.track": tracked})["probs"][m]
     assert (p_every.argmax(1) == p_tracked.argmax(1)).mean() > 0.9
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_exit_when_the_parent_is_killed(tmp_path, data_dir):
+    """SIGKILL of `emorec extract --workers 2` leaves no worker process behind (parent-death signal)."""
+    files = [str(data_dir / n) for n in ("talking_head.mp4", "mead_M030_sad.mp4", "03-01-05-02-01-01-01.flac", "mead_sad_silent_audio.mp4")]
+    cmd = [sys.executable, "-m", "emorec.cli", "extract", *files, "--store", str(tmp_path / "s"), "--workers", "2", "--extractors", "audio.moonshine,face.track", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    workers: list[int] = []
+    while time.time() < deadline and len(workers) < 2:
+        workers = [c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+        time.sleep(0.2)
+    assert len(workers) >= 2, "the workers never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers), "orphaned workers"

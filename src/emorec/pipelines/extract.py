@@ -32,6 +32,9 @@ __all__ = ["SILENCE_PEAK", "ExtractReport", "ExtractionError", "expand_paths", "
 SILENCE_PEAK = 1e-4
 """An audio track whose absolute peak is below this (full scale = 1) is silence."""
 
+INDEX_EVERY = 10.0
+"""Seconds between rewrites of the store's ``index.parquet`` during a long ``extract_many`` (and once at the end)."""
+
 
 class ExtractionError(EmorecError):
     """An extractor failed on a file (the message names the extractor and the cause)."""
@@ -197,8 +200,27 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _init_worker() -> None:
-    """One compute thread per worker process: the processes are the parallelism."""
+def _exit_with_parent(parent: int) -> None:
+    """Make this worker process end when its parent dies, however it dies (SIGKILL included): Linux's parent-death
+    signal (``prctl(PR_SET_PDEATHSIG, SIGTERM)``), and an immediate exit if the parent is already gone."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _init_worker(parent: int | None = None) -> None:
+    """One compute thread per worker process (the processes are the parallelism); end with the parent."""
+    if parent is not None:
+        _exit_with_parent(parent)
     os.environ["EMOREC_THREADS"] = "1"
     import torch
 
@@ -251,9 +273,12 @@ def extract_many(
     """
     from tqdm.auto import tqdm
 
+    import time
+
     files = [str(p) for p in expand_paths(paths)]
     report = ExtractReport()
     bar = tqdm(total=len(files), unit="file", disable=not progress, desc="extract")
+    last_index = [time.monotonic()]
 
     def collect(result):
         path, computed, reused, error = result
@@ -262,6 +287,9 @@ def extract_many(
         else:
             report.failures[path] = error
         bar.update(1)
+        if computed and time.monotonic() - last_index[0] > INDEX_EVERY:  # what is done stays findable after a kill
+            store.write_index()
+            last_index[0] = time.monotonic()
 
     if backend == "ray":
         try:
@@ -282,7 +310,7 @@ def extract_many(
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_worker, f, str(store.root), list(extractors), params) for f in files]
             for fut in as_completed(futures):
                 collect(fut.result())
