@@ -78,3 +78,29 @@ def test_silent_audio_only_file_is_refused(damaged, tmp_path):
 
     with pytest.raises(SilentAudioError, match="silence"):
         extract_clip(damaged["silence"], None, ("audio.vad",))
+
+
+def _video(path, frames: int, fps: int = 25):
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width = s.height = 64
+        s.pix_fmt = "yuv420p"
+        for _ in range(frames):
+            for pkt in s.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 100, np.uint8), format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    return path
+
+
+def test_one_frame_and_very_short_videos_are_read(tmp_path):
+    """A one-frame video (40 ms) and a 2-frame one (80 ms) are shorter than a grid step: the frame shows at grid frame 0
+    (one rule for video and audio: a 0.05 s wav gives one grid frame too)."""
+    from emorec.io.media import iter_video_frames
+
+    for n in (1, 2):
+        frames = list(iter_video_frames(_video(tmp_path / f"v{n}.mp4", n)))
+        assert [k for k, _ in frames] == [0] and frames[0][1].shape == (64, 64, 3)

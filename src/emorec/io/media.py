@@ -284,6 +284,9 @@ def iter_video_frames(
                 yield k, to_rgb(prev)
                 yielded += 1
                 k += 1
+            if yielded == 0:  # one frame shorter than a grid step (a one-frame video, a still image): it shows at frame 0
+                yield 0, to_rgb(prev)
+                yielded = 1
         if yielded == 0:
             raise EmptyMediaError(path, "video track has no decodable frames")
 
