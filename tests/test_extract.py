@@ -222,3 +222,17 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path, data_dir):
     while time.time() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.2)
     assert not any(_alive(w) for w in workers), "orphaned workers"
+
+
+def test_narrow_band_audio_is_noted(ravdess_clip, tmp_path):
+    """Telephone-band (8 kHz) audio is analysed with a note that the models were trained on wide-band speech."""
+    import soundfile as sf
+
+    from emorec.io.media import load_audio
+
+    audio = load_audio(ravdess_clip, 8000)
+    sf.write(tmp_path / "phone.wav", audio, 8000)
+    feats = extract_clip(tmp_path / "phone.wav", None, ("audio.vad",))
+    assert any("narrow-band audio (8000 Hz)" in n for n in feats.notes)
+    wide = extract_clip(ravdess_clip, None, ("audio.vad",))
+    assert not any("narrow-band" in n for n in wide.notes)

@@ -32,6 +32,9 @@ __all__ = ["SILENCE_PEAK", "ExtractReport", "ExtractionError", "expand_paths", "
 SILENCE_PEAK = 1e-4
 """An audio track whose absolute peak is below this (full scale = 1) is silence."""
 
+NARROW_BAND_RATE = 16000
+"""Audio recorded below this sample rate (Hz; telephone speech is 8000) gets a note: every audio model here was trained at 16 kHz."""
+
 INDEX_EVERY = 10.0
 """Seconds between rewrites of the store's ``index.parquet`` during a long ``extract_many`` (and once at the end)."""
 
@@ -124,6 +127,10 @@ def extract_clip(
     notes: list[str] = []
     computed, reused = [], []
     audio_ok: bool | None = None  # checked lazily: decoding is skipped when the store has everything
+    rate = clip.info.audio_sample_rate if clip.info.has_audio else None
+    if rate and rate < NARROW_BAND_RATE:
+        notes.append(f"narrow-band audio ({rate} Hz): the voice and speech models were trained on wide-band (16 kHz) speech, "
+                     "so the voice reading and the transcript are less reliable")
     for ext in chain:
         if not ext.available(clip):
             note = f"no {ext.needs} track: " + ("audio and text features skipped" if ext.needs == "audio" else "face features skipped")
