@@ -69,3 +69,13 @@ def test_json_lists_failures_with_their_kind(ravdess_clip, damaged, session_stor
     assert bad["status"] == "error" and bad["error"].endswith("Error") and "truncated" in bad["message"]
     proc = _cli(damaged["truncated"], "--out", tmp_path / "o2", "--store", session_store.root, "--json")
     assert proc.returncode == 2 and json.loads(proc.stdout)["status"] == "error"
+
+
+def test_profile_prints_each_stage(ravdess_clip, tmp_path):
+    proc = _cli(ravdess_clip, "--out", tmp_path / "o", "--store", tmp_path / "s", "-q", "--profile")
+    assert proc.returncode == 0, proc.stderr
+    assert "profile of 03-01-05-02-01-01-01.flac" in proc.stderr
+    for stage in ("audio.moonshine", "text.asr", "fusion", "tables"):
+        assert stage in proc.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["extractor_seconds"]["audio.moonshine"] > 0 and "fusion" in summary["stage_seconds"]

@@ -149,6 +149,7 @@ def analyze(
     text_model: Annotated[str, typer.Option(help="Words reading model (`emorec models`).")] = "text_emobank",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary (a list for several files) as JSON on stdout.")] = False,
+    profile: Annotated[bool, typer.Option("--profile", help="Print the seconds and share of each stage (extractors computed now, fusion, tables).")] = False,
 ) -> None:
     """Analyse video/audio: 10 Hz arousal/valence timeline, emotion per utterance, plot.
 
@@ -204,6 +205,8 @@ def analyze(
             typer.echo(f"{f.name}: {s['emotion']}  arousal {s['arousal']}  valence {s['valence']}  ({s['real_time_factor']:.2f} × real time) → {target}")
             for gap in s["gaps"]:
                 typer.echo(f"  note: {gap}")
+        if profile:
+            _print_profile(result.summary)
     if len(files) > 1:  # input → output folder (and status) of the whole batch
         import csv
 
@@ -222,6 +225,17 @@ def analyze(
         for msg in failures:
             typer.secho(f"  {msg}", fg="red", err=True)
         raise typer.Exit(1)
+
+
+def _print_profile(summary: dict) -> None:
+    """Each stage's seconds and share of the run, slowest first, on stderr (stdout stays clean for --json)."""
+    total = summary["processing_seconds"]
+    stages = dict(summary.get("extractor_seconds", {}))
+    stages.update({k: v for k, v in summary.get("stage_seconds", {}).items() if k != "features"})
+    stages["other (decoding, loading, store)"] = max(0.0, total - sum(stages.values()))
+    typer.echo(f"profile of {Path(summary['file']).name}: {total:.2f} s in all", err=True)
+    for name, sec in sorted(stages.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  {name:32s} {sec:8.2f} s  {100 * sec / max(total, 1e-9):5.1f} %", err=True)
 
 
 @app.command()

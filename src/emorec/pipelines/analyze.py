@@ -133,7 +133,14 @@ def analyze(
         store = FeatureStore(store)
     done: dict[str, float] = {}
 
+    step_started: dict[str, float] = {}
+    step_seconds: dict[str, float] = {}
+
     def step_hook(step: str, fraction: float) -> None:
+        if fraction == 0.0:
+            step_started[step] = time.perf_counter()
+        elif fraction == 1.0 and step in step_started:
+            step_seconds[step] = time.perf_counter() - step_started[step]
         done[step] = fraction
         if hook is not None:
             hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
@@ -155,6 +162,7 @@ def analyze(
     stages["tables"] = time.perf_counter() - tick
     clip_summary = summary(features, timeline, fused, readings, fuser, time.perf_counter() - started)
     clip_summary["stage_seconds"] = {k: round(v, 4) for k, v in stages.items()}
+    clip_summary["extractor_seconds"] = {k: round(v, 4) for k, v in step_seconds.items() if k != "readings"}  # computed now, not reused
     step_hook("readings", 1.0)
     result = AnalysisResult(features.path, features.duration, timeline, segments, words, clip_summary, _thumbnails(features, readings.get("face")))
     if out is not None:
