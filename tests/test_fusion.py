@@ -100,3 +100,22 @@ def test_analysis_result_round_trips_through_json(talking_head, session_store):
     assert len(back.thumbnails) == len(result.thumbnails) and np.array_equal(back.thumbnails[0]["image"], result.thumbnails[0]["image"])
     with pytest.raises(ValueError, match="not an emorec analysis result"):
         AnalysisResult.from_json('{"a": 1}')
+
+
+def test_tcn_gated_fusion_in_analyze(talking_head, data_dir, session_store):
+    """The shipped tcn_gated weights run as analyze's fusion: per-frame probabilities and valence/arousal where any
+    modality is present, and on a video without sound (audio and words masked, the "no text" anchor)."""
+    from emorec.fusion import FUSIONS
+
+    assert FUSIONS.get("tcn_gated").unavailable() is None, "tcn_gated weights are not shipped"
+    result = analyze(talking_head, None, store=session_store, plot=False, fusion="tcn_gated")
+    tl = result.timeline
+    assert result.summary["fusion"] == "tcn_gated" and result.summary["emotion"] in EMOTIONS
+    present = tl[[f"prob_{e}" for e in EMOTIONS]].notna().all(axis=1)
+    assert present.all()
+    np.testing.assert_allclose(tl.loc[present, [f"prob_{e}" for e in EMOTIONS]].sum(axis=1), 1.0, atol=1e-5)
+    assert tl[["valence", "arousal"]].abs().max().max() <= 1.0
+    assert "face_valence" in tl and "voice_valence" in tl  # each modality's own reading stays in the timeline
+    silent = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store, plot=False, fusion="tcn_gated")
+    stl = silent.timeline
+    assert (stl["valence"].notna() == stl["face_present"]).all()

@@ -4,7 +4,8 @@ Each clip with a common class is analysed (no training on it); its fused class i
 the summary's clip-level emotion (mean fused probabilities), and each modality's
 class is the argmax of its own probabilities averaged over the frames it covers,
 projected onto :data:`~emorec.emotion_space.EMOTIONS`. WA, UA and weighted F1 over
-the clips, with the confusion matrix and the per-clip table, go into a result JSON
+the clips, the share of clips whose mean fused (valence, arousal) lies in the quadrant of their class's coordinates
+(``quadrant_accuracy``), with the confusion matrix and the per-clip table, go into a result JSON
 that ``emorec results`` renders (protocol ``AV-real``).
 """
 
@@ -17,7 +18,7 @@ import numpy as np
 
 import emorec.metrics as metrics
 from emorec.data.av_clips import load_av_corpus
-from emorec.emotion_space import EMOTIONS, project_probs
+from emorec.emotion_space import EMOTIONS, project_probs, valence_arousal_of
 from emorec.evaluation.runner import result_document, write_result
 
 __all__ = ["evaluate_av"]
@@ -72,7 +73,11 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = analyze(r.path, None, store=store, plot=False, fusion=fusion, face_model=face_model, voice_model=voice_model, text_model=text_model)
-        row = {"id": r.id, "speaker": r.speaker, "label": r.label, "fused": res.summary["emotion"]}
+        row = {"id": r.id, "speaker": r.speaker, "label": r.label, "fused": res.summary["emotion"],
+               "valence": res.summary["valence"], "arousal": res.summary["arousal"]}
+        if row["valence"] is not None:  # the expected quadrant: the signs of the class's (valence, arousal) coordinates
+            expected = valence_arousal_of([r.label])[0]
+            row["quadrant_match"] = bool(np.sign(row["valence"]) == np.sign(expected[0]) and np.sign(row["arousal"]) == np.sign(expected[1]))
         tl = res.timeline
         for modality in ("face", "voice"):  # the model's own classes are the timeline's <modality>_<class> columns
             own = tuple(c[len(modality) + 1 :] for c in tl.columns if c.startswith(f"{modality}_") and c.split("_", 1)[1] not in ("present", "valence", "arousal"))
@@ -89,6 +94,9 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         return {"wa": rep["wa"], "ua": rep["ua"], "f1_weighted": rep["f1_weighted"], "num_samples": len(sel), "confusion": rep["confusion"]}
 
     fused = score("fused")
+    quadrants = [x["quadrant_match"] for x in rows if "quadrant_match" in x]
+    if fused is not None and quadrants:
+        fused["quadrant_accuracy"] = float(np.mean(quadrants))
     result = result_document(
         f"analyze (fusion {fusion}; face {face_model}, voice {voice_model}, words {text_model})",
         f"{corpus}: {len(rows)} real clips with a common class, {table.speaker.nunique()} speakers"

@@ -173,6 +173,9 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
     if d.get("kind") != "regression" and "ccc_valence_mean" in m:
         out += _note(f"**{name}** valence/arousal head, CCC against the test clips' class proxy coordinates (not rated dimensions): "
                      f"valence {m['ccc_valence_mean']:.3f} ± {m['ccc_valence_std']:.3f}, arousal {m['ccc_arousal_mean']:.3f} ± {m['ccc_arousal_std']:.3f}.")
+    if pid == "AV-real" and "quadrant_accuracy" in m:
+        out += _note(f"**{name}** ({_short(d['dataset'])}): the clip's mean fused valence/arousal lies in its class's quadrant for "
+                     f"{100 * m['quadrant_accuracy']:.1f} % of the clips.")
     if d.get("folds") and all("ua" in f for f in d["folds"]):
         out += _note(f"**{name}** ({_short(d['dataset'])}, {pid}) per-fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d["folds"]) + ".")
     return out

@@ -144,8 +144,8 @@ class MultimodalCorpus:
         self.dataset, self.protocol = dataset, protocol
         self.sequences = sequences or []
         folds = np.array([e.fold for e in examples])
-        speakers = np.array([e.speaker for e in examples])
-        self.folds = [(int(k), sorted(set(speakers[folds == k])), folds == k) for k in sorted(set(folds))]
+        # a frame-level sequence's speaker is its segments' speakers joined by "+": a fold lists each person once
+        self.folds = [(int(k), sorted({str(s) for e in examples if e.fold == k for s in e.speaker.split("+")}), folds == k) for k in sorted(set(folds))]
 
     def __len__(self) -> int:
         return len(self.examples)
