@@ -145,3 +145,25 @@ def test_excluded_speakers_are_in_no_fold(corpus):
     assert all(gone.examples[i].speaker != "ravdess_01" for s in gone.sequences for i in s)
     with pytest.raises(ValueError, match="ravdess_99"):
         corpus.without_speakers(["ravdess_99"])
+
+
+def test_emobank_sentences_train_the_text_branch_and_are_never_tested(corpus, ravdess_root, voice_store):
+    from emorec.data.text import load_emobank
+    from emorec.training.multimodal import text_examples
+
+    from emorec.features.text import normalise_words
+
+    bank = load_emobank(ravdess_root.parent / "emobank").query("split == 'train'").head(8)
+    extra = text_examples(list(bank.text), ((bank.V - 3) / 2).to_numpy(), ((bank.A - 3) / 2).to_numpy(), voice_store, ids=list(bank.id))
+    assert len(extra) == sum(bool(normalise_words(t)) for t in bank.text) >= 5  # a sentence without words gives no example
+    row = bank.set_index("id").loc[extra[0].id]
+    assert not extra[0].mask["audio"].any() and extra[0].mask["text"].all()
+    np.testing.assert_allclose(extra[0].frame_va[0], [(row.V - 3) / 2, (row.A - 3) / 2], rtol=1e-6)
+    extra = extra[:5]
+    both = corpus.with_training_only(extra, "5 EmoBank sentences")
+    n = len(corpus)
+    assert len(both.folds) == len(corpus.folds)
+    for _, _, test in both.folds:
+        assert not test[n:].any()  # never in a test fold ...
+    frames = both.frame_level()
+    assert sum(e.fold == -1 for e in frames.examples) == 5  # ... and kept at frame level, training only

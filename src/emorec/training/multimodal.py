@@ -33,7 +33,7 @@ from emorec.emotion_space import EMOTIONS, valence_arousal_of
 from emorec.models.sequence import MODALITIES
 from emorec.store import FeatureStore
 
-__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "trace_corpus"]
+__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "text_examples", "trace_corpus"]
 
 AUDIO_FEATURES = ("audio.moonshine", "audio.egemaps")
 """Stored 10 Hz series concatenated into the audio input."""
@@ -144,8 +144,10 @@ class MultimodalCorpus:
         self.dataset, self.protocol = dataset, protocol
         self.sequences = sequences or []
         folds = np.array([e.fold for e in examples])
-        # a frame-level sequence's speaker is its segments' speakers joined by "+": a fold lists each person once
-        self.folds = [(int(k), sorted({str(s) for e in examples if e.fold == k for s in e.speaker.split("+")}), folds == k) for k in sorted(set(folds))]
+        # a frame-level sequence's speaker is its segments' speakers joined by "+": a fold lists each person once;
+        # fold -1 marks training-only examples (e.g. EmoBank sentences for the text branch), never tested on
+        self.folds = [(int(k), sorted({str(s) for e in examples if e.fold == k for s in e.speaker.split("+")}), folds == k)
+                      for k in sorted(set(folds)) if k >= 0]
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -183,6 +185,8 @@ class MultimodalCorpus:
         if not self.sequences:
             raise ValueError(f"{self.dataset}: no frame-level sequences defined")
         out = []
+        in_sequences = {i for s in self.sequences for i in s}
+        extra = [e for i, e in enumerate(self.examples) if i not in in_sequences and e.fold < 0]  # training-only examples stay as they are
         for k, idx in enumerate(self.sequences):
             parts = [self.examples[i] for i in idx]
             if len({p.fold for p in parts}) != 1:
@@ -193,8 +197,15 @@ class MultimodalCorpus:
             segments = np.concatenate([np.full(p.num_frames, j) for j, p in enumerate(parts)])
             speaker = "+".join(sorted({p.speaker for p in parts}))
             out.append(Example(f"seq{k}", speaker, parts[0].fold, parts[0].label, x, mask, frame_labels, segments))
-        corpus = MultimodalCorpus(out, self.classes, self.dims, self.dataset + ", frame-level sequences", self.protocol)
+        corpus = MultimodalCorpus(out + extra, self.classes, self.dims, self.dataset + ", frame-level sequences", self.protocol)
         return corpus
+
+    def with_training_only(self, examples: list[Example], what: str) -> MultimodalCorpus:
+        """This corpus plus ``examples`` that join every training set and no test set (their ``fold`` is set to −1)."""
+        for e in examples:
+            e.fold = -1
+        seqs = [list(s) for s in self.sequences]
+        return MultimodalCorpus(self.examples + examples, self.classes, self.dims, f"{self.dataset} + {what} (training only)", self.protocol, seqs)
 
     @classmethod
     def from_composite(cls, split: str | Path, data: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, limit: int | None = None,
@@ -326,6 +337,26 @@ def trace_corpus(root: str | Path, store: str | Path | FeatureStore | None, work
         examples.append(Example(r.id, r.id, fold, -1, x, mask, np.full(t, -1), np.zeros(t, int), va.astype(np.float32)))
     return MultimodalCorpus(examples, EMOTIONS, dict(_DIMS), f"rated traces: {len(examples)} recordings ({Path(root).name})",
                             f"T{min(num_folds, len(speakers))}: recordings dealt into speaker-independent folds; frame-level rated arousal/valence")
+
+
+def text_examples(texts: list[str], valence: np.ndarray, arousal: np.ndarray, store: str | Path | FeatureStore | None, frames_per_word: int = 3,
+                  ids: list[str] | None = None) -> list[Example]:
+    """Text-only frame-level examples with rated targets (e.g. EmoBank sentences): each word's MiniLM vector on
+    ``frames_per_word`` frames, audio and video absent, (valence, arousal) in [-1, 1] on every word frame, no class.
+    They train a model's text branch (patent 000's text features) on rated dimensions; fold −1 (training only)."""
+    store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
+    out = []
+    for i, (text, v, a) in enumerate(zip(texts, valence, arousal)):
+        words, wemb = _word_embeddings(text, store)
+        if not words:
+            continue
+        t = len(words) * frames_per_word
+        x = {"audio": np.zeros((t, _DIMS["audio"]), np.float32), "video": np.zeros((t, _DIMS["video"]), np.float32),
+             "text": np.repeat(wemb, frames_per_word, axis=0).astype(np.float32)}
+        mask = {"audio": np.zeros(t, bool), "video": np.zeros(t, bool), "text": np.ones(t, bool)}
+        va = np.tile(np.array([[v, a]], np.float32), (t, 1))
+        out.append(Example(ids[i] if ids else f"text{i}", "text", -1, -1, x, mask, np.full(t, -1), np.zeros(t, int), va))
+    return out
 
 
 def av_corpus(name: str, root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 6) -> MultimodalCorpus:

@@ -22,7 +22,7 @@ from emorec.evaluation.runner import cross_validate, result_document, write_resu
 from emorec.paths import default_store
 from emorec.tasks import SequenceTask
 from emorec.training.harness import TrainConfig, fit
-from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, av_corpus, collate, trace_corpus
+from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, av_corpus, collate, text_examples, trace_corpus
 
 __all__ = ["SequenceTrainConfig", "load_corpus", "predict", "score_predictions", "train_sequence_model"]
 
@@ -52,6 +52,11 @@ class SequenceTrainConfig(TrainConfig):
         Keep this many examples per fold (smoke runs).
     folds_only : tuple of int or None
     workers : int
+    text_corpus : str or None
+        An EmoBank folder: its training sentences (rated valence/arousal, ``(x − 3) / 2``) join every training set as
+        text-only examples (:func:`~emorec.training.multimodal.text_examples`) — never a test set.
+    text_limit : int or None
+        Use this many EmoBank training sentences (seeded sample); None = all.
     exclude_speakers : tuple of str
         Speakers (e.g. ``ravdess_07``) left out of every training and test set and of the final model, so a person can be
         scored by a model that has never heard or seen them.
@@ -71,6 +76,8 @@ class SequenceTrainConfig(TrainConfig):
     limit_per_fold: int | None = None
     folds_only: tuple[int, ...] | None = None
     workers: int = 2
+    text_corpus: str | None = None
+    text_limit: int | None = None
     exclude_speakers: tuple[str, ...] = ()
     ablations: dict = field(default_factory=dict)
     epochs: int = 20
@@ -106,6 +113,15 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
     corpus = MultimodalCorpus.from_composite(cfg.corpus, cfg.data, cfg.store, cfg.workers, cfg.limit_per_fold, cfg.seed)
     if cfg.exclude_speakers:
         corpus = corpus.without_speakers(cfg.exclude_speakers)
+    if cfg.text_corpus:
+        from emorec.data.text import load_emobank
+
+        bank = load_emobank(cfg.text_corpus)
+        bank = bank[bank.split == "train"]
+        if cfg.text_limit is not None and cfg.text_limit < len(bank):
+            bank = bank.sample(cfg.text_limit, random_state=cfg.seed)
+        extra = text_examples(list(bank.text), ((bank.V - 3) / 2).to_numpy(), ((bank.A - 3) / 2).to_numpy(), cfg.store, ids=list(bank.id))
+        corpus = corpus.with_training_only(extra, f"{len(extra)} EmoBank training sentences, text only")
     return corpus.frame_level() if cfg.level == "frame" else corpus
 
 
