@@ -231,7 +231,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
             features=f"{info.inputs} → {info.outputs}; settings {json.dumps(settings)}",
         )
 
-    result = run(cfg.model, cfg)
+    result = run(cfg.model + (" + EmoBank text" if cfg.text_corpus else ""), cfg)
     variants = []
     for name, overrides in cfg.ablations.items():
         variant = replace(cfg, model_config={**cfg.model_config, **overrides}, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={})
