@@ -101,7 +101,7 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         f"analyze (fusion {fusion}; face {face_model}, voice {voice_model}, words {text_model})",
         f"{corpus}: {len(rows)} real clips with a common class, {table.speaker.nunique()} speakers"
         + (f" ({len(left_out)} contempt clips left out)" if len(left_out) else ""),
-        "AV-real", [0], fused, per_modality={m: score(m) for m in ("face", "voice") if score(m) is not None}, clips=rows, classes=list(EMOTIONS),
+        "AV-real", [0], fused, per_modality={m: r for m in ("face", "voice") if (r := score(m)) is not None}, clips=rows, classes=list(EMOTIONS),
     )
     write_result(result, results)
     return result

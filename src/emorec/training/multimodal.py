@@ -286,16 +286,10 @@ class MultimodalCorpus:
 
 
 def _clip_inputs(clip, dims: dict[str, int]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """A clip's stored series as sequence-model inputs (zeros and an all-False mask for a missing modality)."""
-    t = clip.num_frames
-    x, mask = {}, {}
-    audio_ok = all(n in clip.series for n in AUDIO_FEATURES)
-    x["audio"] = np.concatenate([clip.series[n].data for n in AUDIO_FEATURES], axis=1) if audio_ok else np.zeros((t, dims["audio"]))
-    mask["audio"] = clip.series[AUDIO_FEATURES[0]].mask.copy() if audio_ok else np.zeros(t, bool)
-    for m, name in (("video", "face.cnn"), ("text", "text.minilm")):
-        x[m] = clip.series[name].data if name in clip.series else np.zeros((t, dims[m]))
-        mask[m] = clip.series[name].mask.copy() if name in clip.series else np.zeros(t, bool)
-    return {m: np.where(mask[m][:, None], v, 0.0).astype(np.float32) for m, v in x.items()}, mask
+    """A clip's stored series as sequence-model inputs: the same conversion the ``tcn_gated`` fusion applies in ``analyze``."""
+    from emorec.fusion.tcn_gated import sequence_inputs
+
+    return sequence_inputs(clip, dims)
 
 
 _MEDIA_FEATURES = (*AUDIO_FEATURES, "audio.vad", "face.cnn", "text.minilm")
