@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -28,7 +29,7 @@ from emorec.emotion_space import EMOTIONS
 from emorec.readings.base import Reading
 from emorec.registry import Registry
 
-__all__ = ["FUSIONS", "FusedReading", "Fusion", "create_fusion", "register_fusion"]
+__all__ = ["FUSIONS", "FusedReading", "Fusion", "cached_model", "create_fusion", "register_fusion"]
 
 
 @dataclass
@@ -108,3 +109,12 @@ def register_fusion(name: str) -> Callable[[type[Fusion]], type[Fusion]]:
 def create_fusion(name: str, **settings) -> Fusion:
     """Build the fusion registered as ``name``; ``KeyError`` listing the known ones if unknown."""
     return FUSIONS.create(name, **settings)
+
+
+@lru_cache(maxsize=4)
+def cached_model(name: str, path: str):
+    """The registered model ``name`` with the weights at ``path`` (eval mode), loaded once per process (trained fusions
+    call this in :meth:`Fusion.fuse`, so a batch loads each model once)."""
+    from emorec.models import load_pretrained
+
+    return load_pretrained(name, path)

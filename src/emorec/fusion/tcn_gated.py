@@ -5,13 +5,11 @@ probabilities — a learned, gated weighting of the modalities present in each f
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from emorec.clip import ClipFeatures
 from emorec.emotion_space import EMOTIONS
-from emorec.fusion.base import FusedReading, Fusion, register_fusion
+from emorec.fusion.base import FusedReading, Fusion, cached_model, register_fusion
 from emorec.readings.base import Reading
 
 __all__ = ["TCNGatedFusion", "sequence_inputs"]
@@ -39,13 +37,6 @@ def sequence_inputs(features: ClipFeatures, dims: dict[str, int]) -> tuple[dict[
             x[m], mask[m] = np.zeros((t, d), np.float32), np.zeros(t, bool)
         x[m][~mask[m]] = 0.0
     return x, mask
-
-
-@lru_cache(maxsize=2)
-def _model(path: str):
-    from emorec.models import load_pretrained
-
-    return load_pretrained("tcn_gated", path)
 
 
 @register_fusion("tcn_gated")
@@ -76,7 +67,7 @@ class TCNGatedFusion(Fusion):
     def fuse(self, readings: dict[str, Reading], features: ClipFeatures) -> FusedReading:
         import torch
 
-        model = _model(self.weights)
+        model = cached_model("tcn_gated", self.weights)
         x, mask = sequence_inputs(features, model.dims)
         with torch.inference_mode():
             out = model({m: torch.from_numpy(v)[None] for m, v in x.items()}, {m: torch.from_numpy(v)[None] for m, v in mask.items()})[0].numpy()

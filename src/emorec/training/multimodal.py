@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -60,6 +60,8 @@ class Example:
         Frame-level examples: the segment (concatenated example) each frame belongs to.
     frame_va : (T, 2) float or None
         Rated (valence, arousal) per frame (trace corpora; NaN where unrated); None = the class's coordinates.
+    index : int
+        Position in the corpus (set by :class:`MultimodalDataset`; objectives that keep per-example state use it).
     """
 
     id: str
@@ -71,6 +73,7 @@ class Example:
     frame_labels: np.ndarray | None = None
     frame_segments: np.ndarray | None = None
     frame_va: np.ndarray | None = None
+    index: int = -1
 
     @property
     def num_frames(self) -> int:
@@ -402,14 +405,14 @@ class MultimodalDataset(torch.utils.data.Dataset):
         return len(self.indices)
 
     def __getitem__(self, i: int) -> Example:
-        e = self.corpus.examples[self.indices[i]]
+        e = replace(self.corpus.examples[self.indices[i]], index=self.indices[i])
         if self.crop and e.num_frames > self.crop:
             s = int(self.rng.integers(0, e.num_frames - self.crop + 1))
             cut = slice(s, s + self.crop)
             fl = e.frame_labels[cut] if e.frame_labels is not None else None
             fs = e.frame_segments[cut] if e.frame_segments is not None else None
             fv = e.frame_va[cut] if e.frame_va is not None else None
-            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl, fs, fv)
+            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl, fs, fv, e.index)
         return e
 
 
@@ -424,7 +427,8 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
         ``label`` (B,) int64, ``va`` (B, 2) float32 (the class's valence/arousal), ``frames`` (B, T_max) bool (real frames),
         ``frame_label`` (B, T_max) int64 (-1 on padding or without a class), ``frame_va`` (B, T_max, 2) (rated traces where
         the example has them, else the class's coordinates), ``rated`` (B, T_max) bool (frames with a valence/arousal target),
-        ``frame_segment`` (B, T_max) int64 (the segment of each frame in a frame-level sequence, 0 for an utterance, -1 on padding).
+        ``frame_segment`` (B, T_max) int64 (the segment of each frame in a frame-level sequence, 0 for an utterance, -1 on padding),
+        ``index`` (B,) int64 (each example's position in its corpus, -1 if not from a :class:`MultimodalDataset`).
     """
     t = max(e.num_frames for e in items)
     b = len(items)
@@ -454,7 +458,7 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
             rated[i, :n] = ok
     utterance_va = va_of[label.clamp(min=0)]
     return (x, mask), {"label": label, "va": utterance_va, "frames": frames, "frame_label": frame_label, "frame_va": frame_va, "frame_segment": frame_segment,
-                       "rated": rated}
+                       "rated": rated, "index": torch.tensor([e.index for e in items])}
 
 
 class MultimodalDataModule(L.LightningDataModule):

@@ -60,9 +60,13 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers : tuple of str
         Speakers (e.g. ``ravdess_07``) left out of every training and test set and of the final model, so a person can be
         scored by a model that has never heard or seen them.
+    objective : dict
+        Keyword arguments of the model's own training objective, for models that have one (:data:`OBJECTIVES`; e.g.
+        ``tam_ulag``: ``ulag``, ``unimodal_weight``).
     ablations : dict of str → dict
         Variants cross-validated in the same run on the same folds: name → ``model_config`` overrides
-        (e.g. ``{"concat": {"fusion": "concat"}}``); the result is then a result set, the full model first.
+        (e.g. ``{"concat": {"fusion": "concat"}}``), plus ``objective`` overrides under the key ``objective``;
+        the result is then a result set, the full model first.
     """
 
     model: str = ""
@@ -79,6 +83,7 @@ class SequenceTrainConfig(TrainConfig):
     text_corpus: str | None = None
     text_limit: int | None = None
     exclude_speakers: tuple[str, ...] = ()
+    objective: dict = field(default_factory=dict)
     ablations: dict = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 16
@@ -170,6 +175,18 @@ def score_predictions(task: SequenceTask, out: np.ndarray, labels: np.ndarray, v
     return res
 
 
+def _ulag_module(model, task, cfg: SequenceTrainConfig, corpus: MultimodalCorpus, run_dir: str):
+    from emorec.training.ulag import ULAGModule
+
+    return ULAGModule(model, task, len(corpus), [e.id for e in corpus.examples], label_dir=f"{run_dir}/ulag", lr=cfg.lr,
+                      weight_decay=cfg.weight_decay, max_epochs=cfg.epochs, **cfg.objective)
+
+
+OBJECTIVES = {"tam_ulag": _ulag_module}
+"""Models trained by an objective of their own (multi-task heads, generated labels): name → ``build(model, task, cfg, corpus,
+run_dir)`` → a Lightning module; every other model trains with :class:`~emorec.training.module.EmotionModule` and the task's loss."""
+
+
 def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str):
     from emorec.models import create_model
     from emorec.training.module import EmotionModule
@@ -187,7 +204,12 @@ def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.nda
     dm.splits = {"train": train_idx, "val": np.array([], int), "test": np.array([], int)}
     run_cfg = TrainConfig(**{k: getattr(cfg, k) for k in asdict(TrainConfig()) if hasattr(cfg, k)})
     run_cfg.run_dir, run_cfg.out = run_dir, ""
-    module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs)
+    if cfg.model in OBJECTIVES:
+        module = OBJECTIVES[cfg.model](model, task, cfg, corpus, run_dir)
+    elif cfg.objective:
+        raise ValueError(f"model {cfg.model} has no objective of its own; 'objective' settings apply to {', '.join(OBJECTIVES)}")
+    else:
+        module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs)
     fit(module, dm.train_dataloader(), None, run_cfg, monitor=None)
     return module.model.eval()
 
@@ -224,7 +246,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
             return score_predictions(task, *predict(model, corpus, np.flatnonzero(test)))
 
         folds, summary = cross_validate(corpus.folds, score_fold, run_cfg.folds_only)
-        settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
+        settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "objective", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
         return result_document(
             name, corpus.dataset, corpus.protocol + f"; {run_cfg.level} level; fixed schedule, nothing chosen on a test fold",
             [run_cfg.seed], summary, folds, commit=commit,
@@ -234,7 +256,9 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
     result = run(cfg.model + (" + EmoBank text" if cfg.text_corpus else ""), cfg)
     variants = []
     for name, overrides in cfg.ablations.items():
-        variant = replace(cfg, model_config={**cfg.model_config, **overrides}, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={})
+        overrides = dict(overrides)
+        objective = {**cfg.objective, **overrides.pop("objective", {})}
+        variant = replace(cfg, model_config={**cfg.model_config, **overrides}, objective=objective, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={})
         variants.append(run(f"{cfg.model} ablation: {name}", variant))
     if cfg.out:
         final = _train(cfg, corpus, np.arange(len(corpus)), f"{cfg.run_dir}/all")

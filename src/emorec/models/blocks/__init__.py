@@ -5,15 +5,17 @@
 - :mod:`~emorec.models.blocks.pooling` — masked mean, temporal attention, attentive statistics pooling
 - :mod:`~emorec.models.blocks.attention` — masked softmax, cross-modal attention
 - :mod:`~emorec.models.blocks.fusion` — modality projection with missing tokens, gated modality sum
+- :mod:`~emorec.models.blocks.recurrent` — GRU/LSTM encoders over the observed frames of masked sequences
 """
 
 from emorec.models.blocks.attention import CrossModalAttention, masked_softmax
 from emorec.models.blocks.conv import ConvStage, conv_bn_relu, fold_batchnorm
 from emorec.models.blocks.fusion import GatedModalitySum, ModalityProjection
 from emorec.models.blocks.pooling import AttentiveStatsPooling, TemporalAttentionPooling, masked_mean
+from emorec.models.blocks.recurrent import MaskedRNN, compact
 from emorec.models.blocks.tcn import TCN, TemporalBlock
 
 __all__ = [
-    "TCN", "AttentiveStatsPooling", "ConvStage", "CrossModalAttention", "GatedModalitySum", "ModalityProjection", "TemporalAttentionPooling",
-    "TemporalBlock", "conv_bn_relu", "fold_batchnorm", "masked_mean", "masked_softmax",
+    "TCN", "AttentiveStatsPooling", "ConvStage", "CrossModalAttention", "GatedModalitySum", "MaskedRNN", "ModalityProjection", "TemporalAttentionPooling",
+    "TemporalBlock", "compact", "conv_bn_relu", "fold_batchnorm", "masked_mean", "masked_softmax",
 ]
