@@ -13,7 +13,8 @@ its MMSA implementation), per regression target r (valence, arousal; or a MOSI s
 
 For emotion classes (a categorical label, which Self-MM does not cover) emorec generalises the same idea: one centre
 per class ``C^k`` (mean feature of the examples whose generated label's argmax is k), a class distribution from the
-distances ``q = softmax_k(−‖F − C^k‖ / √d)``, and the shifted label ``ŷ_s = normalise(max(0, y_m + q_s − q_f))`` — the
+distances, ``q = softmax_k(−‖F − C^k‖² / 2σ²)`` with σ² the mean squared distance of the features to their own class
+centre (the posterior of equal-prior Gaussian classes), and the shifted label ``ŷ_s = normalise(max(0, y_m + q_s − q_f))`` — the
 multimodal one-hot label moved by how much closer the modality's features lie to other classes than the multimodal
 features do — with the same momentum.
 
@@ -108,7 +109,8 @@ class UnimodalLabelGenerator(nn.Module):
             self._get("features", rep)[index[ok]] = f.detach()[ok].float()
             self._get("seen", rep)[index[ok]] = True
 
-    def _class_centres(self, rep: str) -> torch.Tensor | None:
+    def _class_centres(self, rep: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Per-class centres (K, d) and the within-class mean squared distance σ² of ``rep``'s features."""
         seen = self._get("seen", rep) & self.labelled
         dist = self._get("classes", rep)[seen]
         if not len(dist) or not dist.sum(1).gt(0).any():
@@ -121,7 +123,14 @@ class UnimodalLabelGenerator(nn.Module):
         centres.index_add_(0, arg, feats)
         if (counts == 0).any():
             return None  # a class without examples: no centre to compare with yet
-        return centres / counts[:, None]
+        centres = centres / counts[:, None]
+        sigma2 = ((feats - centres[arg]) ** 2).sum(1).mean().clamp(min=EPS)
+        return centres, sigma2
+
+    @staticmethod
+    def _posterior(f: torch.Tensor, centres: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        c, sigma2 = centres
+        return torch.softmax(-torch.cdist(f, c) ** 2 / (2 * sigma2), dim=1)
 
     def _regression_centres(self, rep: str, r: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         seen = self._get("seen", rep) & self.labelled
@@ -147,9 +156,8 @@ class UnimodalLabelGenerator(nn.Module):
                 if c_m is None or c_s is None:
                     continue
                 ok = available[s] & has
-                q_m = torch.softmax(-torch.cdist(f_m, c_m) / f_m.shape[1] ** 0.5, dim=1)
-                f_s = features[s].detach().float()
-                q_s = torch.softmax(-torch.cdist(f_s, c_s) / f_s.shape[1] ** 0.5, dim=1)
+                q_m = self._posterior(f_m, c_m)
+                q_s = self._posterior(features[s].detach().float(), c_s)
                 shifted = (y_m + q_s - q_m).clamp(min=0)
                 shifted = shifted / shifted.sum(1, keepdim=True).clamp(min=EPS)
                 labels = self._get("classes", s)
