@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["acc2", "acc7", "ccc", "classification_report", "confusion_matrix", "f1_macro", "f1_weighted", "mae", "pearson", "ua", "wa"]
+__all__ = ["acc2", "acc7", "ccc", "classification_report", "sentiment_report", "confusion_matrix", "f1_macro", "f1_weighted", "mae", "pearson", "ua", "wa"]
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
@@ -115,5 +115,24 @@ def classification_report(y_true, y_pred, num_classes: int | None = None) -> dic
         "f1_macro": f1_macro(y_true, y_pred, num_classes),
         "f1_weighted": f1_weighted(y_true, y_pred, num_classes),
         "confusion": confusion_matrix(y_true, y_pred, num_classes).tolist(),
+        "num_samples": len(y_true),
+    }
+
+
+def sentiment_report(y_true, y_pred) -> dict:
+    """The field's table for sentiment scores in [-3, 3] (CMU-MOSI / MOSEI / CH-SIMS; Zadeh et al. 2016, and the MMSA
+    toolkit's conventions): Acc-2 and weighted F1 under both conventions (``has_zero``: 0 counts as non-negative;
+    ``non_zero``: examples labelled 0 are dropped), Acc-7 (rounded, clipped), MAE and Pearson r.
+    ``y_true``, ``y_pred`` (N,) scores on the same scale."""
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    nz = y_true != 0
+    return {
+        "acc2_has_zero": acc2(y_true, y_pred, "has-zero"),
+        "f1_has_zero": f1_weighted((y_true >= 0).astype(int), (y_pred >= 0).astype(int), 2),
+        "acc2_non_zero": acc2(y_true, y_pred, "non-zero"),
+        "f1_non_zero": f1_weighted((y_true[nz] > 0).astype(int), (y_pred[nz] > 0).astype(int), 2),
+        "acc7": acc7(y_true, y_pred),
+        "mae": mae(y_true, y_pred),
+        "corr": pearson(y_true, y_pred),
         "num_samples": len(y_true),
     }
