@@ -347,6 +347,10 @@ def _print_cv(result: dict) -> None:
             line += f"  CCC valence {f['ccc_valence']:.3f}  arousal {f['ccc_arousal']:.3f}"
         typer.echo(line)
     m = result["metrics"]
+    if "acc2_non_zero_mean" in m:  # sentiment corpora: the MOSI table
+        typer.echo("  ".join(f"{label} {m[key + '_mean']:.3f}" for label, key in (
+            ("Acc-2 (has-0)", "acc2_has_zero"), ("F1 (has-0)", "f1_has_zero"), ("Acc-2 (non-0)", "acc2_non_zero"), ("F1 (non-0)", "f1_non_zero"),
+            ("Acc-7", "acc7"), ("MAE", "mae"), ("Corr", "corr"))) + f"  ({result['protocol']})")
     if "ua_mean" in m:
         typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
     if "ccc_valence_mean" in m:
@@ -383,7 +387,7 @@ def train_voice_tcn(
 @train_app.command("sequence")
 def train_sequence_command(
     model: Annotated[str, typer.Argument(help="A registered sequence model (`emorec models`), e.g. tcn_gated.")],
-    corpus: Annotated[Path, typer.Option(help="Composite split file (`emorec composite`), a folder of media with rated arousal/valence traces (RECOLA/SEWA/AVEC layout), or ravdess_video:FOLDER (your RAVDESS audio-video copy).")] = Path("splits/composite_ravdess_ckplus_meld.csv"),
+    corpus: Annotated[str, typer.Option(help="Composite split file (`emorec composite`), a folder of media with rated arousal/valence traces (RECOLA/SEWA/AVEC layout), or a user's corpus: ravdess_video:FOLDER, mosi:PATH / mosei:PATH (.csd folder or MMSA .pkl), sims:PKL, meld_text:FOLDER, iemocap:FOLDER (4 classes), iemocap7:FOLDER.")] = "splits/composite_ravdess_ckplus_meld.csv",
     data: Annotated[Path, typer.Option(help="Data root the split file's paths are relative to.")] = Path("../shared/data"),
     config: Annotated[Path | None, typer.Option(help="Settings file (TOML or YAML; keys of SequenceTrainConfig).")] = None,
     store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
@@ -393,6 +397,7 @@ def train_sequence_command(
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
     seed: Annotated[int, typer.Option()] = 0,
     exclude_speaker: Annotated[list[str] | None, typer.Option(help="Leave this speaker (e.g. ravdess_07) out of training and testing; repeatable.")] = None,
+    trust_pickle: Annotated[bool, typer.Option(help="Allow an MMSA .pkl corpus (mosi:/mosei:/sims:): unpickling can run code, so only for files from a source you trust.")] = False,
 ) -> None:
     """Any registered sequence model: speaker-independent cross-validation on a composite corpus, then a final model on all folds."""
     from emorec.errors import EmorecError
@@ -402,7 +407,7 @@ def train_sequence_command(
     try:
         cfg = load_config(SequenceTrainConfig, config, model=model, corpus=str(corpus), data=str(data), store=str(store), out=str(out) if out else None,
                           results=str(results) if results else None, run_dir=str(run_dir) if run_dir else f"runs/{model}", epochs=epochs, seed=seed,
-                          exclude_speakers=tuple(exclude_speaker) if exclude_speaker else None)
+                          exclude_speakers=tuple(exclude_speaker) if exclude_speaker else None, trust_pickle=trust_pickle or None)
         result = train_sequence_model(cfg)
     except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:
         _fail(str(exc).strip("'\""))
@@ -453,12 +458,17 @@ def cv(
     add_emodb: Annotated[Path | None, typer.Option(help="voice recipes with --corpus ravdess: EMO-DB folder whose clips join every training set, never a test set.")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Checkpoints and logs, one run per fold (a rerun resumes).")] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs per fold (default: the recipe's or the config's).")] = None,
+    trust_pickle: Annotated[bool, typer.Option(help="Sequence models on mosi:/mosei:/sims: MMSA .pkl files — read a pickle (it can run code: only files from a source you trust).")] = False,
 ) -> None:
-    """Speaker-independent cross-validation over all folds of a corpus: metrics per fold, mean ± std (no weights written)."""
+    """Speaker-independent cross-validation over all folds of a corpus: metrics per fold, mean ± std (no weights written).
+
+    Sequence models read a composite split file, or a user's corpus: ``mosi:PATH``/``mosei:PATH`` (a folder of CMU SDK .csd
+    files, or an MMSA .pkl with --trust-pickle), ``sims:PKL``, ``meld_text:FOLDER``, ``iemocap:FOLDER`` / ``iemocap7:FOLDER``,
+    ``ravdess_video:FOLDER``."""
     from emorec.errors import EmorecError
     from emorec.training.recipes import CVOptions, cross_validate_model
 
-    options = CVOptions(data, corpus, config, store, results, seed, workers, speaker_norm, add_emodb, run_dir, epochs)
+    options = CVOptions(data, corpus, config, store, results, seed, workers, speaker_norm, add_emodb, run_dir, epochs, trust_pickle)
     try:
         result = cross_validate_model(model, options)
     except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:

@@ -146,7 +146,8 @@ class SequenceTask:
         if self.level == "frame":
             keep = target["frames"]
             return out[keep], target["frame_label"][keep], target["frame_va"][keep], target.get("rated", keep)[keep]
-        return out, target["label"], target["va"], target["label"] >= 0
+        rated = target["va_rated"] if "va_rated" in target else (target["label"] >= 0)[:, None].expand(-1, 2)
+        return out, target["label"], target["va"], rated
 
     def loss(self, out: torch.Tensor, target: dict) -> torch.Tensor:
         """``out`` (B, K[+2]) or (B, T, K[+2]) and the targets dict → scalar loss. Rows without a class (label −1, e.g. rated
@@ -158,8 +159,12 @@ class SequenceTask:
         loss = out.new_zeros(())
         if k and has_class.any():
             loss = loss + nn.functional.cross_entropy(out[has_class, :k], label[has_class], weight=weight)
-        if out.shape[1] >= k + 2 and self.affect_weight and int(rated.sum()) > 1:
-            loss = loss + self.affect_weight * ccc_loss(out[rated, k : k + 2], va[rated].to(out.dtype))
+        if out.shape[1] >= k + 2 and self.affect_weight:
+            if rated.dim() == 1:
+                rated = rated[:, None].expand(-1, 2)
+            for c in range(2):  # valence, arousal: each over the rows rated in it
+                if int(rated[:, c].sum()) > 1:
+                    loss = loss + self.affect_weight / 2 * ccc_loss(out[rated[:, c], k + c : k + c + 1], va[rated[:, c], c : c + 1].to(out.dtype))
         return loss
 
     def scores(self, out: np.ndarray, label: np.ndarray, va: np.ndarray | None = None) -> dict[str, float]:
@@ -169,8 +174,10 @@ class SequenceTask:
         has_class = label >= 0
         res = metrics.classification_report(label[has_class], out[has_class, :k].argmax(1), k) if has_class.any() else {"num_samples": 0}
         if out.shape[1] >= k + 2 and va is not None:
-            rated = np.isfinite(va).all(axis=1)
             for i, name in enumerate(("valence", "arousal")):
+                rated = np.isfinite(va[:, i])
+                if rated.sum() < 2:
+                    continue
                 res[f"ccc_{name}"] = metrics.ccc(va[rated, i], out[rated, k + i])
                 res[f"pearson_{name}"] = metrics.pearson(va[rated, i], out[rated, k + i])
                 res[f"rmse_{name}"] = float(np.sqrt(np.mean((va[rated, i] - out[rated, k + i]) ** 2)))

@@ -22,7 +22,8 @@ from emorec.evaluation.results import git_commit
 __all__ = ["SUMMARY_METRICS", "cross_validate", "result_document", "summarise_folds", "write_result"]
 
 SUMMARY_METRICS = ("ua", "wa", "f1_weighted", "f1_macro", "ccc_valence", "ccc_arousal", "pearson_valence", "pearson_arousal", "rmse_valence", "rmse_arousal",
-                   "segment_ua", "segment_wa", "segment_f1_weighted", "acc2", "acc7", "mae", "corr")
+                   "segment_ua", "segment_wa", "segment_f1_weighted", "acc2", "acc2_has_zero", "acc2_non_zero", "f1_has_zero", "f1_non_zero",
+                   "acc7", "mae", "corr")
 """Per-fold metrics averaged into ``<metric>_mean`` / ``<metric>_std`` when every fold has them."""
 
 

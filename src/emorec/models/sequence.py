@@ -88,6 +88,7 @@ class SequenceModel(nn.Module):
                 self.config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in bound.arguments.items() if k != "self"}
 
         __init__.__doc__ = init.__doc__
+        __init__.__wrapped__ = init  # inspect.signature(cls) shows the real keywords
         cls.__init__ = __init__
 
     def save(self, path, info: dict | None = None) -> None:

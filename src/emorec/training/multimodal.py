@@ -33,7 +33,7 @@ from emorec.emotion_space import EMOTIONS, valence_arousal_of
 from emorec.models.sequence import MODALITIES
 from emorec.store import FeatureStore
 
-__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "text_examples", "trace_corpus"]
+__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "iemocap_corpus", "meld_text_corpus", "sentiment_corpus", "text_examples", "trace_corpus"]
 
 AUDIO_FEATURES = ("audio.moonshine", "audio.egemaps")
 """Stored 10 Hz series concatenated into the audio input."""
@@ -62,6 +62,9 @@ class Example:
         Rated (valence, arousal) per frame (trace corpora; NaN where unrated); None = the class's coordinates.
     index : int
         Position in the corpus (set by :class:`MultimodalDataset`; objectives that keep per-example state use it).
+    va : (2,) float or None
+        Rated utterance-level (valence, arousal) (NaN where unrated, e.g. a sentiment score as valence only); None = the
+        class's coordinates.
     """
 
     id: str
@@ -74,6 +77,7 @@ class Example:
     frame_segments: np.ndarray | None = None
     frame_va: np.ndarray | None = None
     index: int = -1
+    va: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -145,6 +149,8 @@ class MultimodalCorpus:
                  sequences: list[list[int]] | None = None):
         self.examples, self.classes, self.dims = examples, tuple(classes), dims
         self.dataset, self.protocol = dataset, protocol
+        self.sentiment_scale: float | None = None
+        """Sentiment corpora: the score range (3 for MOSI/MOSEI) — valence × scale is the annotated score."""
         self.sequences = sequences or []
         folds = np.array([e.fold for e in examples])
         # a frame-level sequence's speaker is its segments' speakers joined by "+": a fold lists each person once;
@@ -264,16 +270,8 @@ class MultimodalCorpus:
             faces = _face_embeddings([root / p for p in r.face_paths.split(";")], digest, store)
             which = np.minimum(np.arange(t) * len(faces) // t, len(faces) - 1)
             video = faces[which, rng.integers(len(FACE_JITTERS), size=t)].astype(np.float32)
-            words, wemb = _word_embeddings(r.text, store)
-            text = np.zeros((t, wemb.shape[1]), np.float32)
-            text_mask = np.zeros(t, bool)
-            speech = np.flatnonzero(clip.series["audio.vad"].mask) if "audio.vad" in clip.series else np.array([], int)
-            first, last = (speech[0], speech[-1] + 1) if speech.size else (0, t)
-            if words:
-                bounds = np.linspace(first, last, len(words) + 1).astype(int)
-                for w in range(len(words)):
-                    text[bounds[w] : max(bounds[w + 1], bounds[w] + 1)] = wemb[w]
-                    text_mask[bounds[w] : max(bounds[w + 1], bounds[w] + 1)] = True
+            _, wemb = _word_embeddings(r.text, store)
+            text, text_mask = _spread_words(wemb, t, clip.series["audio.vad"].mask if "audio.vad" in clip.series else None)
             x = {"audio": audio, "video": video, "text": text}
             mask = {"audio": audio_mask & bool(r.has_audio), "video": np.full(t, bool(r.has_video)), "text": text_mask & bool(r.has_text)}
             for m in MODALITIES:
@@ -344,16 +342,143 @@ def text_examples(texts: list[str], valence: np.ndarray, arousal: np.ndarray, st
     store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
     out = []
     for i, (text, v, a) in enumerate(zip(texts, valence, arousal)):
-        words, wemb = _word_embeddings(text, store)
-        if not words:
+        x, mask = _text_only_inputs(text, store, frames_per_word)
+        if x is None:
             continue
-        t = len(words) * frames_per_word
-        x = {"audio": np.zeros((t, _DIMS["audio"]), np.float32), "video": np.zeros((t, _DIMS["video"]), np.float32),
-             "text": np.repeat(wemb, frames_per_word, axis=0).astype(np.float32)}
-        mask = {"audio": np.zeros(t, bool), "video": np.zeros(t, bool), "text": np.ones(t, bool)}
+        t = len(mask["text"])
         va = np.tile(np.array([[v, a]], np.float32), (t, 1))
         out.append(Example(ids[i] if ids else f"text{i}", "text", -1, -1, x, mask, np.full(t, -1), np.zeros(t, int), va))
     return out
+
+
+def _text_only_inputs(text: str, store: FeatureStore | None, frames_per_word: int) -> tuple[dict | None, dict | None]:
+    """A sentence as sequence-model inputs: each word's MiniLM vector on ``frames_per_word`` frames, audio and video absent
+    (None, None for a sentence without a word)."""
+    words, wemb = _word_embeddings(text, store)
+    if not words:
+        return None, None
+    t = len(words) * frames_per_word
+    x = {"audio": np.zeros((t, _DIMS["audio"]), np.float32), "video": np.zeros((t, _DIMS["video"]), np.float32),
+         "text": np.repeat(wemb, frames_per_word, axis=0).astype(np.float32)}
+    return x, {"audio": np.zeros(t, bool), "video": np.zeros(t, bool), "text": np.ones(t, bool)}
+
+
+def meld_text_corpus(root: str | Path, store: str | Path | FeatureStore | None, frames_per_word: int = 3, limit: int | None = None, seed: int = 0) -> MultimodalCorpus:
+    """MELD (Poria et al., ACL 2019) as text-only utterance examples on its official split: the training utterances train
+    (fold −1), the test utterances are the one test fold (fold 0); the dev split is not used (fixed schedules select
+    nothing). Classes: MELD's seven mapped onto :data:`~emorec.emotion_space.EMOTIONS` (joy → happy, …). Audio and video are
+    absent (all-False masks). ``limit``: keep this many utterances per split (seeded sample; smoke runs).
+
+    Raises
+    ------
+    DatasetError
+        Missing or malformed MELD CSV files.
+    """
+    import pandas as pd
+
+    from emorec.data.text import load_meld
+    from emorec.emotion_space import to_common
+
+    table = load_meld(root)
+    table = table[table.split != "dev"]
+    if limit is not None:
+        table = pd.concat([g.sample(min(limit, len(g)), random_state=seed) for _, g in table.groupby("split", sort=False)])
+    store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
+    examples = []
+    for r in table.itertuples():
+        x, mask = _text_only_inputs(r.text, store, frames_per_word)
+        if x is None:
+            continue
+        examples.append(Example(f"{r.split}/{r.dialogue}_{r.utterance}", f"{r.split}/dialogue{r.dialogue}", 0 if r.split == "test" else -1,
+                                EMOTIONS.index(to_common(r.emotion)), x, mask))
+    n_test = sum(e.fold == 0 for e in examples)
+    return MultimodalCorpus(examples, EMOTIONS, dict(_DIMS), f"MELD text only: {len(examples) - n_test} training + {n_test} test utterances ({Path(root).name})",
+                            "MELD official split: train → test (dev unused); text only, audio and video absent")
+
+
+def sentiment_corpus(sentiment_set, splits: tuple[str, ...] = ("train", "test")) -> MultimodalCorpus:
+    """A :class:`~emorec.data.sentiment.SentimentSet` (CMU-MOSI/MOSEI ``.csd`` or MMSA features) as utterance-level examples
+    on its official split: ``train`` utterances train (fold −1), ``test`` utterances are the one test fold (fold 0); ``valid``
+    is unused (fixed schedules select nothing). Targets: the sentiment score / ``scale`` as valence in [-1, 1], arousal
+    unrated, no class (``classes`` is empty: models for it have ``num_classes=0``). Each modality keeps its own sequence length (masks mark the observed steps; the utterance-level models
+    encode each modality separately). The corpus gets ``sentiment_scale`` so scores are reported on the original scale
+    (:func:`emorec.metrics.sentiment_report`).
+
+    Raises
+    ------
+    ValueError
+        No utterance in a training or test split.
+    """
+    utts = [u for u in sentiment_set.utterances if u.split in splits]
+    dims = {}
+    for u in utts:
+        for m, v in u.x.items():
+            dims.setdefault(m, v.shape[1])
+    if not any(u.split == "test" for u in utts) or not any(u.split == "train" for u in utts):
+        raise ValueError(f"{sentiment_set.name}: needs utterances in both the train and the test split")
+    examples = []
+    for u in utts:
+        t = max([1, *(len(v) for v in u.x.values())])
+        x, mask = {}, {}
+        for m, d in dims.items():
+            v = u.x.get(m, np.zeros((0, d), np.float32))
+            x[m] = np.zeros((t, d), np.float32)
+            x[m][: len(v)] = v
+            mask[m] = np.arange(t) < len(v)
+        examples.append(Example(u.id, u.video, 0 if u.split == "test" else -1, -1, x, mask, va=np.array([u.score / sentiment_set.scale, np.nan], np.float32)))
+    n_test = sum(e.fold == 0 for e in examples)
+    corpus = MultimodalCorpus(examples, (), dims, f"{sentiment_set.name}: {len(examples) - n_test} training + {n_test} test utterances ({sentiment_set.source})",
+                              f"{sentiment_set.name} official split: train → test (valid unused); sentiment regression")
+    corpus.sentiment_scale = sentiment_set.scale
+    return corpus
+
+
+def _spread_words(wemb: np.ndarray, t: int, speech: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Word vectors (n, D) spread evenly over the speech frames of a ``t``-frame clip (all frames without speech activity):
+    (t, D) text features and their (t,) mask — for corpora with a transcript but no word timings."""
+    text = np.zeros((t, wemb.shape[1]), np.float32)
+    mask = np.zeros(t, bool)
+    active = np.flatnonzero(speech) if speech is not None else np.array([], int)
+    first, last = (active[0], active[-1] + 1) if active.size else (0, t)
+    if len(wemb):
+        bounds = np.linspace(first, last, len(wemb) + 1).astype(int)
+        for w in range(len(wemb)):
+            span = slice(bounds[w], max(bounds[w + 1], bounds[w] + 1))
+            text[span], mask[span] = wemb[w], True
+    return text, mask
+
+
+def iemocap_corpus(root: str | Path, store: str | Path | FeatureStore | None, classes: str = "4", workers: int = 2) -> MultimodalCorpus:
+    """IEMOCAP turns (:func:`emorec.data.iemocap.load_iemocap`) as utterance-level examples: audio features of each turn's
+    wav from the store, its transcript's MiniLM word vectors spread over the speech frames; video absent (IEMOCAP's
+    split-screen dialog videos are not read yet). Five leave-one-session-out folds; ``classes`` ``"4"`` or ``"7"``.
+
+    Raises
+    ------
+    DatasetError, ValueError
+        See :func:`~emorec.data.iemocap.load_iemocap`.
+    RuntimeError
+        Feature extraction failed for some wav files.
+    """
+    from emorec.data.iemocap import CLASS_SETS, load_iemocap
+    from emorec.pipelines.extract import stored_clips
+
+    table = load_iemocap(root, classes)
+    store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
+    clips = dict(stored_clips(list(table.wav), store, (*AUDIO_FEATURES, "audio.vad"), workers))
+    examples = []
+    for r in table.itertuples():
+        clip = clips[r.wav]
+        t = clip.num_frames
+        audio = np.concatenate([clip.series[n].data for n in AUDIO_FEATURES], axis=1).astype(np.float32)
+        audio_mask = clip.series[AUDIO_FEATURES[0]].mask.copy()
+        _, wemb = _word_embeddings(r.text, store)
+        text, text_mask = _spread_words(wemb, t, clip.series["audio.vad"].mask if "audio.vad" in clip.series else None)
+        x = {"audio": audio * audio_mask[:, None], "video": np.zeros((t, _DIMS["video"]), np.float32), "text": text}
+        mask = {"audio": audio_mask, "video": np.zeros(t, bool), "text": text_mask}
+        examples.append(Example(r.id, r.speaker, int(r.fold), int(r.label), x, mask))
+    return MultimodalCorpus(examples, CLASS_SETS[classes], dict(_DIMS), f"IEMOCAP {classes}-class: {len(examples)} turns, audio + transcript ({Path(root).name})",
+                            "leave-one-session-out (5 folds, speaker-independent)")
 
 
 def av_corpus(name: str, root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 6) -> MultimodalCorpus:
@@ -412,7 +537,7 @@ class MultimodalDataset(torch.utils.data.Dataset):
             fl = e.frame_labels[cut] if e.frame_labels is not None else None
             fs = e.frame_segments[cut] if e.frame_segments is not None else None
             fv = e.frame_va[cut] if e.frame_va is not None else None
-            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl, fs, fv, e.index)
+            return Example(e.id, e.speaker, e.fold, e.label, {m: v[cut] for m, v in e.x.items()}, {m: v[cut] for m, v in e.mask.items()}, fl, fs, fv, e.index, e.va)
         return e
 
 
@@ -424,7 +549,8 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
     x : dict of str → (B, T_max, D_m) float32
     mask : dict of str → (B, T_max) bool (False on padding)
     targets : dict
-        ``label`` (B,) int64, ``va`` (B, 2) float32 (the class's valence/arousal), ``frames`` (B, T_max) bool (real frames),
+        ``label`` (B,) int64, ``va`` (B, 2) float32 (the example's rated valence/arousal, else its class's), ``va_rated`` (B, 2)
+        bool (utterance targets present per column), ``frames`` (B, T_max) bool (real frames),
         ``frame_label`` (B, T_max) int64 (-1 on padding or without a class), ``frame_va`` (B, T_max, 2) (rated traces where
         the example has them, else the class's coordinates), ``rated`` (B, T_max) bool (frames with a valence/arousal target),
         ``frame_segment`` (B, T_max) int64 (the segment of each frame in a frame-level sequence, 0 for an utterance, -1 on padding),
@@ -432,7 +558,7 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
     """
     t = max(e.num_frames for e in items)
     b = len(items)
-    va_of = torch.from_numpy(valence_arousal_of(classes))
+    va_of = torch.from_numpy(valence_arousal_of(classes)) if classes else torch.zeros(1, 2)  # no classes: regression corpora
     x = {m: torch.zeros(b, t, items[0].x[m].shape[1]) for m in items[0].x}
     mask = {m: torch.zeros(b, t, dtype=torch.bool) for m in items[0].x}
     frames = torch.zeros(b, t, dtype=torch.bool)
@@ -457,7 +583,13 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
             frame_va[i, :n] = torch.nan_to_num(va) * ok[:, None]
             rated[i, :n] = ok
     utterance_va = va_of[label.clamp(min=0)]
-    return (x, mask), {"label": label, "va": utterance_va, "frames": frames, "frame_label": frame_label, "frame_va": frame_va, "frame_segment": frame_segment,
+    va_rated = (label >= 0)[:, None].expand(-1, 2).clone()  # (B, 2): utterance targets per column
+    for i, e in enumerate(items):
+        if e.va is not None:
+            v = torch.as_tensor(np.asarray(e.va, np.float32))
+            va_rated[i] = torch.isfinite(v)
+            utterance_va[i] = torch.nan_to_num(v)
+    return (x, mask), {"label": label, "va": utterance_va, "va_rated": va_rated, "frames": frames, "frame_label": frame_label, "frame_va": frame_va, "frame_segment": frame_segment,
                        "rated": rated, "index": torch.tensor([e.index for e in items])}
 
 

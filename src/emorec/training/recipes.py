@@ -38,6 +38,7 @@ class CVOptions:
     add_emodb: Path | None = None
     run_dir: Path | None = None
     epochs: int | None = None
+    trust_pickle: bool = False
 
 
 CV_RECIPES: Registry = Registry("cross-validation recipe")
@@ -109,5 +110,5 @@ def cross_validate_model(name: str, options: CVOptions) -> dict:
     o = options
     cfg = load_config(SequenceTrainConfig, o.config, model=name, corpus=None if o.corpus == "ravdess" else str(o.corpus), data=str(o.data) if o.data else None,
                       store=str(o.store) if o.store else None, results=str(o.results) if o.results else None, seed=o.seed, workers=o.workers,
-                      run_dir=str(o.run_dir) if o.run_dir else f"runs/{name}", epochs=o.epochs)
+                      run_dir=str(o.run_dir) if o.run_dir else f"runs/{name}", epochs=o.epochs, trust_pickle=o.trust_pickle or None)
     return train_sequence_model(cfg)

@@ -22,7 +22,7 @@ from emorec.evaluation.runner import cross_validate, result_document, write_resu
 from emorec.paths import default_store
 from emorec.tasks import SequenceTask
 from emorec.training.harness import TrainConfig, fit
-from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, av_corpus, collate, text_examples, trace_corpus
+from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, av_corpus, collate, iemocap_corpus, meld_text_corpus, sentiment_corpus, text_examples, trace_corpus
 
 __all__ = ["SequenceTrainConfig", "load_corpus", "predict", "score_predictions", "train_sequence_model"]
 
@@ -60,6 +60,8 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers : tuple of str
         Speakers (e.g. ``ravdess_07``) left out of every training and test set and of the final model, so a person can be
         scored by a model that has never heard or seen them.
+    trust_pickle : bool
+        Allow reading a pickled MMSA feature file (``mosi:``/``mosei:``/``sims:`` corpora): only for files from a trusted source.
     objective : dict
         Keyword arguments of the model's own training objective, for models that have one (:data:`OBJECTIVES`; e.g.
         ``tam_ulag``: ``ulag``, ``unimodal_weight``).
@@ -84,6 +86,7 @@ class SequenceTrainConfig(TrainConfig):
     text_limit: int | None = None
     exclude_speakers: tuple[str, ...] = ()
     objective: dict = field(default_factory=dict)
+    trust_pickle: bool = False
     ablations: dict = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 16
@@ -95,7 +98,11 @@ class SequenceTrainConfig(TrainConfig):
 def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
     """The corpus ``cfg`` names — a composite split file (``.csv``), a folder of media with rated traces
     (:func:`~emorec.training.multimodal.trace_corpus`, frame level), or ``<av corpus>:<folder>`` for a labelled real
-    audio-visual corpus (:func:`~emorec.training.multimodal.av_corpus`, e.g. ``ravdess_video:/data/RAVDESS``) — without
+    audio-visual corpus (:func:`~emorec.training.multimodal.av_corpus`, e.g. ``ravdess_video:/data/RAVDESS``), or
+    ``meld_text:<folder>`` for MELD's text on its official split (:func:`~emorec.training.multimodal.meld_text_corpus`), or
+    ``mosi:<path>`` / ``mosei:<path>`` / ``sims:<path>`` for a user's sentiment corpus — a folder of CMU SDK ``.csd`` files or an
+    MMSA feature pickle (with ``trust_pickle``) on its official split (:func:`~emorec.training.multimodal.sentiment_corpus`), or
+    ``iemocap:<folder>`` / ``iemocap7:<folder>`` for a user's IEMOCAP (4 or 7 classes, leave-one-session-out) — without
     ``cfg.exclude_speakers``, at ``cfg.level`` (frame level concatenates a composite's sequences).
 
     Raises
@@ -105,6 +112,29 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
     """
     name, _, folder = cfg.corpus.partition(":")
     from emorec.data.av_clips import AV_CORPORA
+
+    if name in ("mosi", "mosei", "sims") and folder:
+        from emorec.data.sentiment import load_csd_folder, load_mmsa_pickle
+
+        if cfg.level != "utterance":
+            raise ValueError(f"{name}: opinion segments are utterance-level; set level = 'utterance'")
+        path = Path(folder)
+        if path.is_dir():
+            if name == "sims":
+                raise ValueError("sims: CH-SIMS is read from its MMSA feature file (unaligned_39.pkl), not a folder")
+            sset = load_csd_folder(path, name)
+        else:
+            sset = load_mmsa_pickle(path, cfg.trust_pickle, name)
+        return sentiment_corpus(sset)
+    if name in ("iemocap", "iemocap7") and folder:
+        if cfg.level != "utterance":
+            raise ValueError(f"{name}: IEMOCAP turns are utterance-level; set level = 'utterance'")
+        corpus = iemocap_corpus(folder, cfg.store, "7" if name == "iemocap7" else "4", cfg.workers)
+        return corpus.without_speakers(cfg.exclude_speakers) if cfg.exclude_speakers else corpus
+    if name == "meld_text" and folder:
+        if cfg.level != "utterance":
+            raise ValueError("meld_text: MELD text-only examples are utterance-level; set level = 'utterance'")
+        return meld_text_corpus(folder, cfg.store, limit=cfg.limit_per_fold, seed=cfg.seed)
 
     if folder and name in AV_CORPORA:
         corpus = av_corpus(name, folder, cfg.store, cfg.workers)
@@ -151,17 +181,22 @@ def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> t
             else:
                 outs.append(out.numpy())
                 labels.append(y["label"].numpy())
-                vas.append(np.where((y["label"] >= 0).numpy()[:, None], y["va"].numpy(), np.nan))
+                vas.append(np.where(y["va_rated"].numpy(), y["va"].numpy(), np.nan))
                 groups.append(np.arange(b, b + len(out)) * 1000)
     return np.concatenate(outs), np.concatenate(labels), np.concatenate(vas), np.concatenate(groups)
 
 
-def score_predictions(task: SequenceTask, out: np.ndarray, labels: np.ndarray, va: np.ndarray, groups: np.ndarray) -> dict:
+def score_predictions(task: SequenceTask, out: np.ndarray, labels: np.ndarray, va: np.ndarray, groups: np.ndarray, sentiment_scale: float | None = None) -> dict:
     """The task's scores per row (frames or utterances) and, at frame level, per segment: ``segment_ua``/``segment_wa``/
-    ``segment_f1_weighted`` from the mean class logits over each segment's frames."""
+    ``segment_f1_weighted`` from the mean class logits over each segment's frames. With ``sentiment_scale`` (sentiment
+    corpora), the MOSI table of the valence output × scale against the annotated scores (:func:`emorec.metrics.sentiment_report`)."""
     import emorec.metrics as metrics
 
     res = task.scores(out, labels, va)
+    if sentiment_scale is not None:
+        k = len(task.classes)
+        rated = np.isfinite(va[:, 0])
+        res.update(metrics.sentiment_report(va[rated, 0] * sentiment_scale, out[rated, k] * sentiment_scale))
     if task.level == "frame" and (labels >= 0).any():
         k = len(task.classes)
         ids, inverse = np.unique(groups, return_inverse=True)
@@ -188,11 +223,16 @@ run_dir)`` → a Lightning module; every other model trains with :class:`~emorec
 
 
 def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str):
-    from emorec.models import create_model
+    import inspect
+
+    from emorec.models import create_model, model_info
     from emorec.training.module import EmotionModule
 
     torch.manual_seed(cfg.seed)
-    model = create_model(cfg.model, **cfg.model_config)
+    config = dict(cfg.model_config)
+    if "dims" not in config and "dims" in inspect.signature(model_info(cfg.model).factory).parameters:
+        config["dims"] = dict(corpus.dims)  # the corpus's feature widths (e.g. a user's MOSI features)
+    model = create_model(cfg.model, **config)
     if getattr(model, "level", cfg.level) != cfg.level:
         raise ValueError(f"model {cfg.model} is {model.level}-level; set level = {model.level!r}")
     labels = corpus.labels[train_idx]
@@ -243,7 +283,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
     def run(name: str, run_cfg: SequenceTrainConfig) -> dict:
         def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
             model = _train(run_cfg, corpus, np.flatnonzero(train), f"{run_cfg.run_dir}/fold{k}")
-            return score_predictions(task, *predict(model, corpus, np.flatnonzero(test)))
+            return score_predictions(task, *predict(model, corpus, np.flatnonzero(test)), sentiment_scale=corpus.sentiment_scale)
 
         folds, summary = cross_validate(corpus.folds, score_fold, run_cfg.folds_only)
         settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "objective", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
