@@ -171,3 +171,17 @@ def test_sentiment_report_conventions_by_hand():
     assert rep["acc7"] == pytest.approx(2 / 5)  # rounded: −2/−1, 0/0 ✓, 1/0, 2/3, 0/0 ✓
     assert rep["mae"] == pytest.approx(np.mean([1.0, 0.5, 0.8, 0.2, 0.7]))
     assert 0 < rep["f1_non_zero"] < 1 and rep["num_samples"] == 5
+
+
+def test_late_mean_is_the_masked_mean_of_the_modalities_present():
+    torch.manual_seed(0)
+    model = create_model("late_mean", dims=DIMS, hidden=8, dropout=0.0).eval()
+    x, mask = _inputs()
+    mask["video"][0] = False
+    outs, available = model.unimodal(x, mask)
+    fused = model(x, mask)
+    present = [m for m in ("audio", "text")]
+    expected = torch.stack([torch.softmax(outs[m][0, :7], -1) for m in present]).mean(0)
+    torch.testing.assert_close(fused[0, :7].exp(), expected)
+    torch.testing.assert_close(fused[0, 7:], torch.stack([outs[m][0, 7:] for m in present]).mean(0))
+    assert not available["video"][0] and available["video"][1]

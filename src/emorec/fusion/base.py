@@ -18,7 +18,7 @@ fusions (the seed model families) load their weights in ``__init__``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import ClassVar
 
@@ -44,11 +44,15 @@ class FusedReading:
         (valence, arousal) in [-1, 1]; NaN where no reading is present.
     mask : (T,) bool
         Frames with a fused reading.
+    tables : dict of str → DataFrame
+        What the fusion lets users inspect, written by ``analyze`` as ``<name>.csv`` (e.g. ``attention``: the utterance
+        models' attention weights per frame).
     """
 
     probs: np.ndarray
     va: np.ndarray
     mask: np.ndarray
+    tables: dict = field(default_factory=dict)
 
     def __post_init__(self):
         t = self.mask.shape[0]

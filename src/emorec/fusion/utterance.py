@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
 from emorec.clip import ClipFeatures
 from emorec.emotion_space import EMOTIONS
@@ -74,8 +75,13 @@ class UtteranceModelFusion(Fusion):
         path = model_info(cls.model_name).weights_path
         return None if path is not None and path.is_file() else f"no weights at {path} (train them with `emorec train sequence {cls.model_name} --out {path}`)"
 
-    def outputs(self, features: ClipFeatures) -> tuple[list[slice], np.ndarray, np.ndarray]:
-        """Per utterance: the spans, the model outputs (U, K[+2]) and whether any modality is observed (U,)."""
+    attention_label: ClassVar[str] = "attention"
+    """Prefix of the attention table's weight columns: ``hop`` → ``hop<n>_<modality>`` (one per hop), else ``<label>_<modality>``."""
+
+    def outputs(self, features: ClipFeatures) -> tuple[list[slice], np.ndarray, np.ndarray, pd.DataFrame]:
+        """Per utterance: the spans, the model outputs (U, K[+2]) and whether any modality is observed (U,); and the attention
+        table: one row per frame (``time``, ``utterance`` (−1 outside any read utterance), one column of weights per
+        attention step; each utterance's weights of a step sum to 1 over its observed frames)."""
         import torch
 
         model = cached_model(self.model_name, self.weights)
@@ -83,17 +89,24 @@ class UtteranceModelFusion(Fusion):
         spans = utterance_spans(features)
         present = np.array([any(mask[m][s].any() for m in mask) for s in spans], bool)
         outs = np.zeros((len(spans), model.num_outputs), np.float32)
+        table = {"time": np.round(features.timestamps, 3), "utterance": np.full(features.num_frames, -1)}
         with torch.inference_mode():
             for i, s in enumerate(spans):
-                if present[i]:
-                    xs = {m: torch.from_numpy(v[s])[None] for m, v in x.items()}
-                    ms = {m: torch.from_numpy(v[s])[None] for m, v in mask.items()}
-                    outs[i] = model(xs, ms)[0].numpy()
-        return spans, outs, present
+                if not present[i]:
+                    continue
+                xs = {m: torch.from_numpy(v[s])[None] for m, v in x.items()}
+                ms = {m: torch.from_numpy(v[s])[None] for m, v in mask.items()}
+                outs[i] = model(xs, ms)[0].numpy()
+                table["utterance"][s] = i
+                steps = model.attention(xs, ms)
+                for n, (m, w) in enumerate(steps):
+                    col = f"hop{n + 1}_{m}" if self.attention_label == "hop" else f"{self.attention_label}_{m}"
+                    table.setdefault(col, np.zeros(features.num_frames, np.float32))[s] = w[0].numpy()
+        return spans, outs, present, pd.DataFrame(table)
 
     def fuse(self, readings: dict[str, Reading], features: ClipFeatures) -> FusedReading:
         model = cached_model(self.model_name, self.weights)
-        spans, outs, present = self.outputs(features)
+        spans, outs, present, attention = self.outputs(features)
         t, k = features.num_frames, model.num_classes
         probs, va, fmask = np.full((t, len(EMOTIONS)), np.nan), np.full((t, 2), np.nan), np.zeros(t, bool)
         for s, o, ok in zip(spans, outs, present):
@@ -105,11 +118,12 @@ class UtteranceModelFusion(Fusion):
             if model.affect:
                 va[s] = o[k : k + 2]
             fmask[s] = True
-        return FusedReading(probs, va, fmask)
+        return FusedReading(probs, va, fmask, {"attention": attention})
 
 
 @register_fusion("tam_ulag")
 class TAMULAGFusion(UtteranceModelFusion):
+    attention_label = "temporal"
     description = ("tam_ulag (seed 002): per utterance, multilayer RNNs with temporal attention over voice, face and word embeddings, "
                    "per-dimension fusion in a shared space, multimodal head of a multi-task model trained with generated unimodal labels; composite (label-paired) training data")
     model_name = "tam_ulag"
@@ -117,6 +131,7 @@ class TAMULAGFusion(UtteranceModelFusion):
 
 @register_fusion("amh")
 class AMHFusion(UtteranceModelFusion):
+    attention_label = "hop"
     description = ("amh (Yoon et al. 2020, seed 003): per utterance, GRU encoders over voice, face and word embeddings and attentive "
                    "modality hopping video → audio → text; composite (label-paired) training data")
     model_name = "amh"

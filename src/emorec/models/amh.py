@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import MaskedRNN, masked_softmax
+from emorec.models.blocks import MaskedRNN, masked_softmax, uncompact
 from emorec.models.sequence import SequenceModel
 from emorec.models.weights import shipped_path
 
@@ -119,11 +119,4 @@ class AMH(SequenceModel):
     def attention(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
         """Each hop's (modality, weights (B, T)) on the input grid (the compacted weights put back on the observed frames) — for plots."""
         _, hops = self.hop(x, mask)
-        out = []
-        for m, a in hops:
-            full = torch.zeros_like(mask[m], dtype=a.dtype)
-            lengths = mask[m].sum(1)
-            for b in range(full.shape[0]):
-                full[b, mask[m][b]] = a[b, : int(lengths[b])]
-            out.append((m, full))
-        return out
+        return [(m, uncompact(a, mask[m])) for m, a in hops]

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import MaskedRNN, TemporalAttentionPooling, masked_mean, masked_softmax
+from emorec.models.blocks import MaskedRNN, TemporalAttentionPooling, masked_mean, masked_softmax, uncompact
 from emorec.models.sequence import MODALITIES, SequenceModel
 from emorec.models.weights import shipped_path
 
@@ -148,6 +148,11 @@ class TAMULAG(SequenceModel):
         for m in self.modalities:
             outputs[m], features[m] = self.unimodal[m](s[m])
         return {"outputs": outputs, "features": features, "available": available, "temporal_weights": weights, "dimension_weights": alpha}
+
+    def attention(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
+        """The TAM's temporal weights per modality, (modality, (B, T)) on the input grid (0 on unobserved frames) — for plots."""
+        _, _, weights = self.utterance_vectors(x, mask)
+        return [(m, uncompact(weights[m], mask[m])) for m in self.modalities]
 
     def forward_features(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> torch.Tensor:
         s, available, _ = self.utterance_vectors(x, mask)

@@ -164,7 +164,7 @@ def analyze(
     clip_summary["stage_seconds"] = {k: round(v, 4) for k, v in stages.items()}
     clip_summary["extractor_seconds"] = {k: round(v, 4) for k, v in step_seconds.items() if k != "readings"}  # computed now, not reused
     step_hook("readings", 1.0)
-    result = AnalysisResult(features.path, features.duration, timeline, segments, words, clip_summary, _thumbnails(features, readings.get("face")))
+    result = AnalysisResult(features.path, features.duration, timeline, segments, words, clip_summary, _thumbnails(features, readings.get("face")), fused.tables)
     if out is not None:
         result.save(out, plot=plot)
     return result

@@ -35,6 +35,8 @@ class AnalysisResult:
     summary : dict
     thumbnails : list of dict
         A few face crops: ``{"time": s, "label": reading, "image": (64, 64) uint8}``.
+    tables : dict of str → DataFrame
+        The fusion's own tables (e.g. ``attention``: the utterance models' attention weights per frame), saved as ``<name>.csv``.
     """
 
     path: Path
@@ -44,10 +46,11 @@ class AnalysisResult:
     words: pd.DataFrame
     summary: dict = field(default_factory=dict)
     thumbnails: list[dict] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def save(self, out: str | Path, plot: bool = True) -> Path:
-        """Write ``timeline.csv``/``.parquet``, ``segments.csv``, ``words.csv``, ``summary.json`` and, with
-        ``plot``, ``timeline.png`` and ``report.html`` into ``out`` (created)."""
+        """Write ``timeline.csv``/``.parquet``, ``segments.csv``, ``words.csv``, ``summary.json``, the fusion's tables
+        (``<name>.csv``) and, with ``plot``, ``timeline.png`` (and ``attention.png``) and ``report.html`` into ``out`` (created)."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         self.timeline.to_csv(out / "timeline.csv", index=False, float_format="%.4f")
@@ -55,11 +58,15 @@ class AnalysisResult:
         self.segments.to_csv(out / "segments.csv", index=False, float_format="%.4f")
         self.words.to_csv(out / "words.csv", index=False, float_format="%.3f")
         (out / "summary.json").write_text(json.dumps(self.summary, indent=1))
+        for name, table in self.tables.items():
+            table.to_csv(out / f"{name}.csv", index=False, float_format="%.4f")
         if plot:
             from emorec.report.html import write_report
-            from emorec.report.plot import plot_timeline
+            from emorec.report.plot import plot_attention, plot_timeline
 
             plot_timeline(self, out / "timeline.png")
+            if "attention" in self.tables:
+                plot_attention(self.tables["attention"], out / "attention.png", f"{Path(self.path).name} — {self.summary.get('fusion', '')}")
             write_report(self, out / "report.html", (out / "timeline.png").read_bytes())
         return out
 
@@ -78,6 +85,7 @@ class AnalysisResult:
             "path": str(self.path), "duration": self.duration, "summary": self.summary,
             "timeline": table(self.timeline), "segments": table(self.segments), "words": table(self.words),
             "thumbnails": [{**t, "image": image(t["image"])} for t in self.thumbnails],
+            "tables": {name: table(df) for name, df in self.tables.items()},
         })
 
     @classmethod
@@ -96,7 +104,8 @@ class AnalysisResult:
                 return pd.DataFrame(t["data"], columns=t["columns"])
 
             thumbs = [{**t, "image": np.load(io.BytesIO(base64.b64decode(t["image"])), allow_pickle=False)} for t in d["thumbnails"]]
-            return cls(Path(d["path"]), float(d["duration"]), table(d["timeline"]), table(d["segments"]), table(d["words"]), d["summary"], thumbs)
+            tables = {name: table(t) for name, t in d.get("tables", {}).items()}
+            return cls(Path(d["path"]), float(d["duration"]), table(d["timeline"]), table(d["segments"]), table(d["words"]), d["summary"], thumbs, tables)
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not an emorec analysis result: {exc}") from None
 

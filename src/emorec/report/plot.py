@@ -1,4 +1,5 @@
-"""``timeline.png``: arousal and valence over time, per-modality lanes, transcript words."""
+"""``timeline.png``: arousal and valence over time, per-modality lanes, transcript words; ``attention.png``: an utterance
+model's attention weights over time."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_timeline"]
+__all__ = ["plot_attention", "plot_timeline"]
 
 
 def plot_timeline(analysis, path: str | Path) -> Path:
@@ -52,6 +53,35 @@ def plot_timeline(analysis, path: str | Path) -> Path:
         last = mid if level == len(lanes) else last
     ax_lane.set_xlabel("time (s)")
     ax_lane.set_xlim(0, max(float(analysis.duration), float(np.max(t, initial=0.1))))
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_attention(table, path: str | Path, title: str = "") -> Path:
+    """Draw an utterance model's attention table (``time``, ``utterance``, one weight column per attention step, e.g.
+    ``hop1_video`` … for ``amh``, ``temporal_audio`` … for ``tam_ulag``) as a heat map: one row per step, time on the
+    x axis (s), utterance boundaries as vertical lines; each utterance's weights of a step sum to 1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = [c for c in table.columns if c not in ("time", "utterance")]
+    t = table["time"].to_numpy()
+    weights = table[cols].to_numpy(float).T if cols else np.zeros((1, len(t)))
+    fig, ax = plt.subplots(figsize=(12, 0.45 * max(len(cols), 2) + 1.4))
+    step = float(t[1] - t[0]) if len(t) > 1 else 0.1
+    image = ax.imshow(weights, aspect="auto", interpolation="nearest", cmap="magma", extent=(float(t[0]) if len(t) else 0.0, float(t[-1]) + step if len(t) else 1.0, len(cols) - 0.5, -0.5))
+    ax.set_yticks(range(len(cols)), cols, fontsize=8)
+    utt = table["utterance"].to_numpy()
+    for k in np.flatnonzero(np.diff(utt) != 0) + 1:
+        ax.axvline(t[k], color="white", lw=0.6, alpha=0.7)
+    ax.set_xlabel("time (s)")
+    ax.set_title(title or "attention weights per utterance", fontsize=10)
+    fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01, label="weight")
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)

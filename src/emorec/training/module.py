@@ -6,7 +6,7 @@ import lightning as L
 import numpy as np
 import torch
 
-__all__ = ["EmotionModule"]
+__all__ = ["EmotionModule", "UnimodalModule"]
 
 
 class EmotionModule(L.LightningModule):
@@ -67,3 +67,23 @@ class EmotionModule(L.LightningModule):
         opt = torch.optim.AdamW(groups, weight_decay=self.weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.max_epochs))
         return {"optimizer": opt, "lr_scheduler": sched}
+
+
+class UnimodalModule(EmotionModule):
+    """Train each modality's own head on the examples where that modality is present (the sum of the task's losses
+    per modality) — for models with ``unimodal(x, mask) → (outputs, available)`` such as ``late_mean``, whose fused output
+    is then a fixed (unlearned) rule over independently trained unimodal models."""
+
+    def training_step(self, batch, batch_idx):
+        (x, mask), y = batch
+        outs, available = self.model.unimodal(x, mask)
+        loss = None
+        for m, out in outs.items():
+            keep = available[m]
+            if keep.any():
+                part = self.task.loss(out[keep], {k: v[keep] for k, v in y.items() if torch.is_tensor(v) and len(v) == len(keep)})
+                loss = part if loss is None else loss + part
+        if loss is None:
+            loss = sum(p.sum() * 0.0 for p in self.model.parameters())
+        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        return loss

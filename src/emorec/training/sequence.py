@@ -217,7 +217,13 @@ def _ulag_module(model, task, cfg: SequenceTrainConfig, corpus: MultimodalCorpus
                       weight_decay=cfg.weight_decay, max_epochs=cfg.epochs, **cfg.objective)
 
 
-OBJECTIVES = {"tam_ulag": _ulag_module}
+def _unimodal_module(model, task, cfg: SequenceTrainConfig, corpus: MultimodalCorpus, run_dir: str):
+    from emorec.training.module import UnimodalModule
+
+    return UnimodalModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs)
+
+
+OBJECTIVES = {"tam_ulag": _ulag_module, "late_mean": _unimodal_module}
 """Models trained by an objective of their own (multi-task heads, generated labels): name → ``build(model, task, cfg, corpus,
 run_dir)`` → a Lightning module; every other model trains with :class:`~emorec.training.module.EmotionModule` and the task's loss."""
 

@@ -12,10 +12,10 @@ from emorec.models.blocks.attention import CrossModalAttention, masked_softmax
 from emorec.models.blocks.conv import ConvStage, conv_bn_relu, fold_batchnorm
 from emorec.models.blocks.fusion import GatedModalitySum, ModalityProjection
 from emorec.models.blocks.pooling import AttentiveStatsPooling, TemporalAttentionPooling, masked_mean
-from emorec.models.blocks.recurrent import MaskedRNN, compact
+from emorec.models.blocks.recurrent import MaskedRNN, compact, uncompact
 from emorec.models.blocks.tcn import TCN, TemporalBlock
 
 __all__ = [
     "TCN", "AttentiveStatsPooling", "ConvStage", "CrossModalAttention", "GatedModalitySum", "MaskedRNN", "ModalityProjection", "TemporalAttentionPooling",
-    "TemporalBlock", "compact", "conv_bn_relu", "fold_batchnorm", "masked_mean", "masked_softmax",
+    "TemporalBlock", "compact", "conv_bn_relu", "fold_batchnorm", "masked_mean", "masked_softmax", "uncompact",
 ]

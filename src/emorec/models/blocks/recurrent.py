@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["MaskedRNN", "compact"]
+__all__ = ["MaskedRNN", "compact", "uncompact"]
 
 
 def compact(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -26,6 +26,17 @@ def compact(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     out = torch.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
     out_mask = torch.arange(width, device=x.device)[None, :] < lengths[:, None]
     return out * out_mask.unsqueeze(-1), out_mask, lengths
+
+
+def uncompact(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`compact` for per-step values: ``values`` (B, L) over the compacted observed steps, ``mask``
+    (B, T) the original mask → (B, T) with each value back on its frame, 0 on unobserved frames (e.g. attention weights
+    drawn on the input grid)."""
+    out = torch.zeros(mask.shape, dtype=values.dtype, device=values.device)
+    lengths = mask.sum(1)
+    for b in range(mask.shape[0]):
+        out[b, mask[b]] = values[b, : int(lengths[b])]
+    return out
 
 
 class MaskedRNN(nn.Module):
