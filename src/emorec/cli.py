@@ -507,6 +507,25 @@ def composite(
                f"modalities kept: audio {kept.has_audio:.0%}, video {kept.has_video:.0%}, text {kept.has_text:.0%}")
 
 
+@app.command("check-mechanism")
+def check_mechanism_command(
+    model: Annotated[str, typer.Argument(help="amh (pointer task: hops 0, 1, 3) or tam_ulag (conflict task: ULAG's generated labels).")],
+    run_dir: Annotated[Path | None, typer.Option(help="Checkpoints, logs and (tam_ulag) the per-epoch label tables.")] = None,
+    results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Controlled synthetic check that a model family's mechanism works (minutes on 2 cores; not an emotion benchmark)."""
+    from emorec.training.synthetic import check_amh, check_tam_ulag
+
+    checks = {"amh": check_amh, "tam_ulag": check_tam_ulag}
+    if model not in checks:
+        _fail(f"no mechanism check for {model!r}; known: {', '.join(checks)}")
+    result = checks[model](str(run_dir or f"runs/check_{model}"), seed=seed, results=str(results) if results else None)
+    for r in result["results"] if result.get("kind") == "result_set" else [result]:
+        m = r["metrics"]
+        typer.echo(f"{r['model']}: UA {100 * m['ua_mean']:.1f} %" + "".join(f"  {k} {v:.3f}" for k, v in m.items() if "video_conflict" in k or "audio_conflict" in k))
+
+
 @app.command("evaluate-av")
 def evaluate_av_command(
     corpus: Annotated[str, typer.Option(help="Real audio-visual corpus: mead_dreamtalk, mead_eamm, or ravdess_video (your copy, original layout).")] = "mead_dreamtalk",

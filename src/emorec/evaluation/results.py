@@ -47,6 +47,7 @@ PROTOCOLS: dict[str, str] = {
     "MEAD": "labelled MEAD clips, clip-level: the mean of the frame probabilities over frames with a face; no training on MEAD",
     "AV-real": "real audio-visual clips (MEAD) through `emorec analyze`: the clip's fused class (and each modality's own); no training on them",
     "C6": "composite (label-paired) corpus, 6 folds disjoint in RAVDESS actors, CK+ subjects, FER2013 images and MELD dialogues",
+    "SYN": "synthetic mechanism check: generated examples whose label a model can reach only through its mechanism; 2 folds; not about emotion",
     "other": "as stated in the row's note",
 }
 """Protocol id → what it means (the legend printed at the top of the page)."""
@@ -57,7 +58,7 @@ def protocol_id(d: dict) -> str:
     if d.get("protocol_id") in PROTOCOLS:
         return d["protocol_id"]
     proto, data = d.get("protocol", ""), d.get("dataset", "")
-    rules = (("AV-real", "AV-real" in proto), ("C6", proto.startswith("C6") or "composite (label-paired)" in data), ("R6", "EmoBox" in proto),
+    rules = (("SYN", "synthetic" in data), ("AV-real", "AV-real" in proto), ("C6", proto.startswith("C6") or "composite (label-paired)" in data), ("R6", "EmoBox" in proto),
              ("E10", "leave-one-speaker-out" in proto), ("F13", "FER2013 standard split" in proto), ("MEAD", "clip-level" in proto and "MEAD" in data),
              ("EB", "official" in proto and "EmoBank" in data), ("MELD", "official" in proto and "MELD" in data))
     return next((pid for pid, hit in rules if hit), "other")
@@ -74,7 +75,7 @@ def _protocol_detail(d: dict, pid: str) -> str:
         return proto
     if pid == "F13":  # the test-time views are stated in each row's name
         return "epoch chosen on PublicTest " + ("UA" if "PublicTest UA" in proto else "WA")
-    if pid in ("AV-real", "C6", "MEAD"):
+    if pid in ("AV-real", "C6", "MEAD", "SYN"):
         return ""
     parts = [p.strip() for p in proto.split(";")]
     return "; ".join(p for p in parts if p and p != _BASE.get(pid) and p != _BASE.get(pid, "").split(":")[0])
@@ -176,6 +177,12 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
     if pid == "AV-real" and "quadrant_accuracy" in m:
         out += _note(f"**{name}** ({_short(d['dataset'])}): the clip's mean fused valence/arousal lies in its class's quadrant for "
                      f"{100 * m['quadrant_accuracy']:.1f} % of the clips.")
+    if pid == "SYN" and "video_conflict_p_video_evidence" in m:
+        out += _note(f"**{name}** ({_short(d['dataset'])}): after {m['epochs']} epochs, the generated **video** label of the {m['conflict_examples']} examples whose "
+                     f"video contradicts the label gives the video's class {100 * m['video_conflict_p_video_evidence']:.1f} % (moved: "
+                     f"{100 * m['video_conflict_moved']:.1f} % of them; consistent examples moved: {100 * m['video_consistent_moved']:.1f} %); "
+                     f"the audio labels of the same examples moved {100 * m['audio_conflict_moved']:.1f} %, text {100 * m['text_conflict_moved']:.1f} %; "
+                     f"valence label shift toward the video's side: video {-m['video_conflict_valence_shift']:.2f}, audio {-m['audio_conflict_valence_shift']:.2f}.")
     if d.get("folds") and all("ua" in f for f in d["folds"]):
         out += _note(f"**{name}** ({_short(d['dataset'])}, {pid}) per-fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d["folds"]) + ".")
     return out
@@ -188,7 +195,7 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
     composite (label-paired) corpora (never mixed with the real ones); dimensional regression; benchmarks; notes.
     """
     results_dir, out = Path(results_dir), Path(out)
-    sections: dict[str, list[str]] = {"classification": [], "av": [], "composite": [], "regression": []}
+    sections: dict[str, list[str]] = {"classification": [], "av": [], "composite": [], "regression": [], "sentiment": [], "synthetic": []}
     benches, notes, used = [], [], set()
     entries = []  # (file, one result); a "result_set" file holds several results (e.g. the voice baselines)
     for path in sorted(results_dir.glob("*.json")):
@@ -212,6 +219,13 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
                 b = d["baseline_frozen_probe"]
                 sections["regression"].append(f"| frozen MiniLM + linear probe (baseline, same run) | {_short(d['dataset'])} | {_r(b, 'pearson_valence')} | "
                                               f"{_r(b, 'pearson_arousal')} | {_r(b, 'pearson_dominance')} | {_r(b, 'ccc_valence')} | {tail}")
+        elif "acc2_non_zero_mean" in d["metrics"]:
+            m = d["metrics"]
+            cells = " | ".join(_metric(m, k) for k in ("acc2_has_zero", "f1_has_zero", "acc2_non_zero", "f1_non_zero", "acc7"))
+            sections["sentiment"].append(f"| {d['model']} | {_short(d['dataset'])} | {cells} | {_coefficient(m, 'mae')} | {_coefficient(m, 'corr')} | {tail}")
+        elif pid == "SYN":
+            m = d["metrics"]
+            sections["synthetic"].append(f"| {d['model']} | {_short(d['dataset'])} | {_metric(m, 'ua', d)} | {_metric(m, 'wa', d)} | {tail}")
         elif pid == "C6":
             m = d["metrics"]
             dims = " | ".join(_coefficient(m, k) for k in ("ccc_valence", "ccc_arousal", "pearson_valence", "pearson_arousal"))
@@ -235,6 +249,13 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
                   "Targets are the classes' valence/arousal coordinates (a proxy); the data of every composite row are in its JSON.", "",
                   "| model | data | CCC valence | CCC arousal | r valence | r arousal | segment UA % | UA % (frames or examples) | F1w % | protocol | seeds | date | commit | source |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", *sections["composite"], ""]
+    if sections["sentiment"]:
+        lines += ["## Sentiment (MOSI table)", "", "| model | data | Acc-2 has-0 % | F1 has-0 % | Acc-2 non-0 % | F1 non-0 % | Acc-7 % | MAE | Corr | protocol | seeds | date | commit | source |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|", *sections["sentiment"], ""]
+    if sections["synthetic"]:
+        lines += ["## Mechanism checks (synthetic data)", "", "Generated data built so that a model reaches the label only through its mechanism; they show the "
+                  "mechanism works, not how well emotions are recognised.", "", "| model | data | UA % | WA % | protocol | seeds | date | commit | source |",
+                  "|---|---|---|---|---|---|---|---|---|", *sections["synthetic"], ""]
     if sections["regression"]:
         lines += ["## Dimensional (regression)", "", "| model | data | r valence | r arousal | r dominance | CCC valence | protocol | seeds | date | commit | source |",
                   "|---|---|---|---|---|---|---|---|---|---|---|", *sections["regression"], ""]

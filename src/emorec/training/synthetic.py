@@ -26,7 +26,7 @@ POINTER_CLASSES = ("neutral", "happy", "sad", "angry")
 CONFLICT_CLASSES = ("happy", "sad")
 
 
-def pointer_corpus(n: int = 2000, steps: int = 12, halves: int = 4, noise: float = 0.3, seed: int = 0) -> MultimodalCorpus:
+def pointer_corpus(n: int = 3000, steps: int = 8, halves: int = 4, noise: float = 0.3, seed: int = 0) -> MultimodalCorpus:
     """The ``amh`` pointer task: ``n`` examples, two folds.
 
     Each example has ``steps`` video steps; step i holds a key ``(a_i, t_i)`` (one-hot over ``halves`` each, all keys of
@@ -77,7 +77,7 @@ def conflict_corpus(n: int = 1200, steps: int = 8, dim: int = 8, conflict: float
     return corpus, conflicted
 
 
-def check_amh(run_dir: str | Path, n: int = 2000, epochs: int = 15, hops: tuple[int, ...] = (0, 1, 3), seed: int = 0, results: str | None = None) -> dict:
+def check_amh(run_dir: str | Path, n: int = 3000, epochs: int = 25, hops: tuple[int, ...] = (0, 1, 3), seed: int = 0, results: str | None = None) -> dict:
     """Cross-validate ``amh`` on :func:`pointer_corpus` with each number of ``hops`` (same folds, same run) → a result set
     (UA / WA per variant; chance = 25 %)."""
     from emorec.training.sequence import SequenceTrainConfig, train_sequence_model
