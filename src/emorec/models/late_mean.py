@@ -28,7 +28,7 @@ DEFAULT_DIMS = {"audio": 441, "video": 768, "text": 384}
 @register_model(
     "late_mean", task="classification+regression", modalities=("audio", "video", "text"), level="utterance",
     inputs="audio.moonshine ‖ audio.egemaps (441), face.cnn embedding (768), text.minilm (384), 10 Hz, with masks",
-    outputs="7 class log-probabilities (+ valence, arousal): the unweighted mean of the unimodal models present", weights=None, card=None,
+    outputs="7 class log-probabilities (+ valence, arousal): the unweighted mean of the unimodal models present", weights=None, card="docs/models/late_mean.md",
     source="the masked_mean fusion's rule (emorec.fusion.masked_mean) over per-fold unimodal GRU models: the yardstick of the learned fusions",
 )
 class LateMean(SequenceModel):
