@@ -35,6 +35,8 @@ class SequenceTrainConfig(TrainConfig):
     ----------
     model : str
         Registered model name (``emorec models``).
+    label : str or None
+        Added to the model's name in the results (e.g. ``"RAVDESS speech + statement, face masked"``).
     model_config : dict
         Keyword arguments of the model's constructor.
     corpus : str
@@ -72,6 +74,7 @@ class SequenceTrainConfig(TrainConfig):
     """
 
     model: str = ""
+    label: str | None = None
     model_config: dict = field(default_factory=dict)
     corpus: str = "splits/composite_ravdess_ckplus_meld.csv"
     data: str = "../shared/data"
@@ -299,7 +302,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
             features=f"{info.inputs} → {info.outputs}; settings {json.dumps(settings)}",
         )
 
-    result = run(cfg.model + (" + EmoBank text" if cfg.text_corpus else ""), cfg)
+    result = run(cfg.model + (" + EmoBank text" if cfg.text_corpus else "") + (f" ({cfg.label})" if cfg.label else ""), cfg)
     variants = []
     for name, overrides in cfg.ablations.items():
         overrides = dict(overrides)
