@@ -185,3 +185,19 @@ def test_late_mean_is_the_masked_mean_of_the_modalities_present():
     torch.testing.assert_close(fused[0, :7].exp(), expected)
     torch.testing.assert_close(fused[0, 7:], torch.stack([outs[m][0, 7:] for m in present]).mean(0))
     assert not available["video"][0] and available["video"][1]
+
+
+def test_utterance_spans_cover_every_frame_once():
+    from types import SimpleNamespace
+
+    from emorec.fusion.utterance import utterance_spans
+
+    features = SimpleNamespace(num_frames=120, rate=10.0, records={"audio.vad": {"segments": [(1.0, 2.5), (2.4, 3.0), (9.0, 9.6)]}})
+    spans = utterance_spans(features, max_gap_seconds=4.0)
+    covered = np.zeros(120, int)
+    for s in spans:
+        covered[s] += 1
+    assert (covered == 1).all()
+    assert spans[1] == slice(10, 25) and spans[2] == slice(25, 30)  # the overlapping segment starts where the first ends
+    assert all(s.stop - s.start <= 40 for s in spans)  # gaps cut into pieces of at most 4 s
+    assert utterance_spans(SimpleNamespace(num_frames=5, rate=10.0, records={}), 4.0) == [slice(0, 5)]  # no speech: the clip

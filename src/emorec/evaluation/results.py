@@ -188,6 +188,27 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
     return out
 
 
+def _clip_tables(entries) -> list[str]:
+    """AV-real results of one corpus side by side, clip by clip: the truth and each configuration's fused class (✓ where right)."""
+    by_corpus: dict[str, list[dict]] = {}
+    for _, d in entries:
+        if d.get("clips") and protocol_id(d) == "AV-real":
+            by_corpus.setdefault(_short(d["dataset"]).split(":")[0], []).append(d)
+    out = []
+    for corpus, results in by_corpus.items():
+        if len(results) < 2:
+            continue
+        names = [re.sub(r"^analyze \(fusion (\w+);.*$", r"\1", d["model"]) for d in results]
+        out += [f"### {corpus}", "", "| clip | truth | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+        clips = {c["id"]: c["label"] for d in results for c in d["clips"]}
+        fused = [{c["id"]: c.get("fused") for c in d["clips"]} for d in results]
+        for cid, label in sorted(clips.items()):
+            cells = [(f.get(cid) or "–") + (" ✓" if f.get(cid) == label else "") for f in fused]
+            out.append(f"| {cid} | {label} | " + " | ".join(cells) + " |")
+        out.append("")
+    return (["## Real audio-visual clips, clip by clip", "", *out] if out else [])
+
+
 def write_results(results_dir: str | Path = "results", out: str | Path = "docs/results.md") -> Path:
     """Render every ``*.json`` under ``results_dir`` into a Markdown page at ``out``.
 
@@ -266,6 +287,7 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
                 lines.append(f"| {d['name']} | {row['input']} | {row['media_seconds']:.1f} | {row['seconds']:.1f} | {row['real_time_factor']:.3f} | {row['peak_mib']:.0f} | "
                              f"{d.get('machine', '')} | {d.get('date', '')} | {d.get('commit', '')} |")
         lines.append("")
+    lines += _clip_tables(entries)
     if notes:
         lines += ["## Notes", "", *notes, ""]
     out.parent.mkdir(parents=True, exist_ok=True)
