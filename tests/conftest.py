@@ -71,7 +71,33 @@ def damaged(tmp_path_factory, talking_head, ravdess_clip) -> dict[str, Path]:
     out["truncated_audio"] = root / "truncated.flac"
     (root / "notes.txt").write_text("not a media file\n")
     out["text"] = root / "notes.txt"
+    for degrees in (90, 180, 270):  # a phone's rotation tag: the same stream with a display matrix in the video track header
+        out[f"rotated{degrees}"] = rotate_tag(talking_head, root / f"rotated{degrees}.mp4", degrees)
     return out
+
+
+def rotate_tag(src: Path, dst: Path, degrees: int) -> Path:
+    """Copy an MP4 with the display matrix of its video track's ``tkhd`` box set to a clockwise rotation of ``degrees``
+    (what a phone writes for a portrait video; ffprobe shows it as ``rotate``). The coded frames are unchanged."""
+    import struct
+
+    data = bytearray(src.read_bytes())
+    c, s = {90: (0, 1), 180: (-1, 0), 270: (0, -1)}[degrees]
+
+    def fixed(v: float) -> bytes:
+        return struct.pack(">i", int(v * 65536))
+
+    matrix = fixed(c) + fixed(s) + bytes(4) + fixed(-s) + fixed(c) + bytes(4) + bytes(8) + struct.pack(">i", 1 << 30)
+    pos, patched = 0, 0
+    while (t := data.find(b"tkhd", pos)) >= 0:
+        m = t + 4 + 4 + (32 if data[t + 4] == 1 else 20) + 16  # version/flags, times/ids/duration, reserved, layer..volume
+        if any(struct.unpack(">II", data[m + 36 : m + 44])):  # the video track (non-zero width/height)
+            data[m : m + 36] = matrix
+            patched += 1
+        pos = t + 4
+    assert patched == 1, f"{src}: expected one video track header"
+    dst.write_bytes(bytes(data))
+    return dst
 
 
 @pytest.fixture(scope="session")

@@ -219,6 +219,8 @@ def iter_video_frames(
     Grid frame ``k`` covers ``[k / fps, (k + 1) / fps)`` seconds; it receives the
     last decoded video frame whose presentation time is at or before the
     grid frame's centre. Grid frames with no video frame are not yielded.
+    Frames are turned upright as the file's display matrix says (the rotation
+    tag of phone videos, 90/180/270°), as a player shows them.
 
     Parameters
     ----------
@@ -257,7 +259,9 @@ def iter_video_frames(
         out_w, out_h = (int(round(width * scale)) // 2 * 2, int(round(height * scale)) // 2 * 2) if scale < 1 else (width, height)
 
         def to_rgb(frame) -> np.ndarray:
-            return frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+            rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+            turns = int(round((frame.rotation or 0) / 90.0)) % 4  # the display matrix (a phone's rotate tag): show it upright
+            return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
         k = 0
         prev = None
