@@ -201,3 +201,14 @@ def test_utterance_spans_cover_every_frame_once():
     assert spans[1] == slice(10, 25) and spans[2] == slice(25, 30)  # the overlapping segment starts where the first ends
     assert all(s.stop - s.start <= 40 for s in spans)  # gaps cut into pieces of at most 4 s
     assert utterance_spans(SimpleNamespace(num_frames=5, rate=10.0, records={}), 4.0) == [slice(0, 5)]  # no speech: the clip
+
+
+def test_ulag_moves_the_contradicting_modality_toward_its_evidence(tmp_path):
+    """The tam_ulag mechanism check, small: the video contradicts the label in a known 30 % of the examples; after
+    training, ULAG's generated video labels of exactly those examples lean to the video's class, the audio labels do not."""
+    from emorec.training.synthetic import check_tam_ulag
+
+    m = check_tam_ulag(tmp_path, n=400, epochs=6)["metrics"]
+    assert m["video_conflict_p_video_evidence"] > 0.6 and m["video_conflict_moved"] > 0.5
+    assert m["video_consistent_moved"] < 0.1 and m["audio_conflict_moved"] < 0.1
+    assert m["video_conflict_valence_shift"] < m["audio_conflict_valence_shift"]  # valence labels move toward the video's side
