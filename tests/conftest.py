@@ -71,6 +71,7 @@ def damaged(tmp_path_factory, talking_head, ravdess_clip) -> dict[str, Path]:
     out["truncated_audio"] = root / "truncated.flac"
     (root / "notes.txt").write_text("not a media file\n")
     out["text"] = root / "notes.txt"
+    out["audio_gap"] = audio_with_gap(root / "gap.mkv")
     for degrees in (90, 180, 270):  # a phone's rotation tag: the same stream with a display matrix in the video track header
         out[f"rotated{degrees}"] = rotate_tag(talking_head, root / f"rotated{degrees}.mp4", degrees)
     return out
@@ -112,3 +113,27 @@ def ravdess_root() -> Path:
 def voice_store(tmp_path_factory):
     """One feature store for the voice-training tests (three RAVDESS actors' features are computed once)."""
     return tmp_path_factory.mktemp("voice_store")
+
+
+def audio_with_gap(dst: Path, before: float = 2.0, gap: float = 3.0, after: float = 2.0, sample_rate: int = 16000) -> Path:
+    """A recording paused and resumed: a 440 Hz tone for ``before`` s, a jump of ``gap`` s in the timestamps, ``after`` s
+    more (PCM in Matroska, every frame with its own pts)."""
+    from fractions import Fraction
+
+    import av
+
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(sample_rate * max(before, after))) / sample_rate) * 32767).astype(np.int16)
+    with av.open(str(dst), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=sample_rate, layout="mono")
+        pts = 0
+        for seconds, jump in ((before, gap), (after, 0.0)):
+            for i in range(0, int(seconds * sample_rate), 1600):
+                frame = av.AudioFrame.from_ndarray(tone[None, i : i + 1600], format="s16", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = sample_rate, pts, Fraction(1, sample_rate)
+                pts += frame.samples
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            pts += int(jump * sample_rate)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return dst

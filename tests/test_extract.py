@@ -236,3 +236,14 @@ def test_narrow_band_audio_is_noted(ravdess_clip, tmp_path):
     assert any("narrow-band audio (8000 Hz)" in n for n in feats.notes)
     wide = extract_clip(ravdess_clip, None, ("audio.vad",))
     assert not any("narrow-band" in n for n in wide.notes)
+
+
+def test_audio_gaps_are_masked_and_noted(damaged, tmp_path):
+    """Issue 21, item 8: the grid frames of a timestamp gap carry no audio reading, and the summary's notes say why."""
+    from emorec.store import FeatureStore
+
+    feats = extract_clip(damaged["audio_gap"], FeatureStore(tmp_path / "store"), ("audio.vad", "audio.egemaps"))
+    mask = feats.series["audio.egemaps"].mask
+    assert feats.num_frames == 70
+    assert mask[:18].all() and not mask[22:48].any() and mask[52:68].all()
+    assert any("timestamp gap" in n for n in feats.notes)

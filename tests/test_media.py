@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emorec.errors import CorruptMediaError, EmptyMediaError, MediaNotFoundError, NotMediaError, NoUsableStreamError, SilentAudioError
-from emorec.io.media import iter_video_frames, load_audio, probe
+from emorec.io.media import MediaWarning, iter_video_frames, load_audio, probe
 
 
 def test_probe_video(talking_head):
@@ -113,3 +113,14 @@ def test_rotation_tag_is_honoured(damaged, talking_head, degrees):
     original = next(iter_video_frames(talking_head, max_side=None))[1]
     rotated = next(iter_video_frames(damaged[f"rotated{degrees}"], max_side=None))[1]
     np.testing.assert_array_equal(rotated, np.rot90(original, k=-degrees // 90))
+
+
+def test_audio_timestamp_gaps_are_placed_in_time_and_reported(damaged):
+    """A recording paused and resumed (issue 21, item 8): the audio after the jump stays at its time (not pulled 3 s early,
+    which made voice and words drift against the video), the file is not called truncated, and the gap is reported."""
+    gaps = []
+    with pytest.warns(MediaWarning, match="1 timestamp gap"):
+        wav = load_audio(damaged["audio_gap"], gaps=gaps)
+    assert wav.size == pytest.approx(7 * 16000, abs=400)
+    assert gaps == [(2.0, 5.0)]
+    assert np.abs(wav[int(2.2 * 16000) : int(4.8 * 16000)]).max() == 0.0 and np.abs(wav[int(5.2 * 16000) :]).max() > 0.1

@@ -65,6 +65,8 @@ class ClipInput:
         self.media_hash = media_hash or hash_file(self.path)
         self.rate = RATE
         self.on_progress: Callable[[float], None] | None = None
+        self.audio_gaps: list[tuple[float, float]] = []
+        """Timestamp gaps of the audio track, (start, end) seconds, filled with silence (known once :attr:`audio` is decoded)."""
 
     def progress(self, fraction: float) -> None:
         """Extractors call this with the fraction of their work done (0-1) on long inputs."""
@@ -74,7 +76,7 @@ class ClipInput:
     @cached_property
     def audio(self) -> np.ndarray:
         """Waveform, ``(num_samples,)`` float32 mono at :data:`SAMPLE_RATE` Hz."""
-        return load_audio(self.path, SAMPLE_RATE)
+        return load_audio(self.path, SAMPLE_RATE, self.audio_gaps)
 
     @cached_property
     def duration(self) -> float:

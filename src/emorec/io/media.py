@@ -156,8 +156,15 @@ def probe(path: str | Path) -> MediaInfo:
         )
 
 
-def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
-    """Decode the first audio stream to mono float32 at ``sample_rate``.
+GAP_TOLERANCE = 0.2
+"""Seconds by which an audio frame's timestamp may run ahead of the samples decoded before it is a gap."""
+
+
+def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[float, float]] | None = None) -> np.ndarray:
+    """Decode the first audio stream to mono float32 at ``sample_rate``, each frame at its timestamp.
+
+    A recording paused and resumed has jumps in its timestamps: the jump is filled with zeros (so the audio stays in
+    step with the video and the clock), the span is appended to ``gaps`` and a :class:`MediaWarning` says so.
 
     Parameters
     ----------
@@ -165,6 +172,8 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
         Any container FFmpeg reads (wav, flac, mp3, ogg, mp4, mkv, ...).
     sample_rate : int
         Output sample rate, in Hz.
+    gaps : list or None
+        Receives each gap as ``(start, end)`` in seconds from the start of the audio.
 
     Returns
     -------
@@ -189,10 +198,21 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
         declared = _stream_duration(stream) or (container.duration or 0) / av.time_base
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         chunks: list[np.ndarray] = []
+        found: list[tuple[float, float]] = []
+        start, written = None, 0  # first timestamp (s); samples placed so far
         try:
             for frame in container.decode(stream):
+                if frame.time is not None:
+                    start = frame.time if start is None else start
+                    ahead = (frame.time - start) - written / sample_rate
+                    if ahead > GAP_TOLERANCE:  # a timestamp jump: keep the clock, fill the gap with silence
+                        found.append((round(written / sample_rate, 3), round(frame.time - start, 3)))
+                        fill = int(round(ahead * sample_rate))
+                        chunks.append(np.zeros(fill, np.float32))
+                        written += fill
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
+                    written += chunks[-1].size
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
@@ -201,6 +221,12 @@ def load_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     decoded = waveform.size / sample_rate
     if waveform.size == 0:
         raise EmptyMediaError(path, "audio track has zero duration (no samples decoded)")
+    if found:
+        total = sum(e - b for b, e in found)
+        warnings.warn(f"{path}: audio has {len(found)} timestamp gap(s), {total:.1f} s in all (the first at {found[0][0]:.1f} s): "
+                      "each part placed at its time, the gaps masked (no voice or words read there)", MediaWarning, stacklevel=2)
+        if gaps is not None:
+            gaps.extend(found)
     if declared > 0 and declared - decoded > 0.5:
         message = f"audio is truncated: decoded {decoded:.2f} s of the {declared:.2f} s the header declares"
         if decoded < TRUNCATED_FRACTION * declared:

@@ -26,6 +26,7 @@ from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor
 from emorec.io.files import walk_files
 from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
 from emorec.store import FeatureStore
+from emorec.timeseries import span_to_frames
 
 __all__ = ["SILENCE_PEAK", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many", "stored_clips"]
 
@@ -170,6 +171,8 @@ def extract_clip(
             raise
         except Exception as exc:
             raise ExtractionError(clip.path, f"{ext.name} failed: {type(exc).__name__}: {exc}") from exc
+        if ext.needs == "audio" and clip.audio_gaps:
+            _mask_gaps(record, clip.audio_gaps, clip.num_frames)
         records[ext.name] = record
         computed.append(ext.name)
         if hook is not None:
@@ -244,6 +247,16 @@ def _worker(path: str, store_root: str, extractors: Sequence[str], params: dict 
     except Exception as exc:  # keep the batch going; the message names the file
         return path, [], [], f"{path}: unexpected {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
     return path, report.computed.get(path, []), report.reused.get(path, []), None
+
+
+def _mask_gaps(record: Record, gaps: list[tuple[float, float]], num_frames: int) -> None:
+    """Mark the grid frames of audio timestamp gaps as unobserved in a record's 10 Hz ``mask`` (the silence that fills a
+    gap is not a reading)."""
+    mask = record.arrays.get("mask")
+    if mask is None or mask.shape != (num_frames,):
+        return
+    for begin, end in gaps:
+        mask[span_to_frames(begin, end, num_frames)] = False
 
 
 def extract_many(
