@@ -72,6 +72,7 @@ def damaged(tmp_path_factory, talking_head, ravdess_clip) -> dict[str, Path]:
     (root / "notes.txt").write_text("not a media file\n")
     out["text"] = root / "notes.txt"
     out["audio_gap"] = audio_with_gap(root / "gap.mkv")
+    out["audio_bitflips"] = flip_bits(talking_head, root / "bitflips.mp4", "audio")
     for degrees in (90, 180, 270):  # a phone's rotation tag: the same stream with a display matrix in the video track header
         out[f"rotated{degrees}"] = rotate_tag(talking_head, root / f"rotated{degrees}.mp4", degrees)
     return out
@@ -136,4 +137,32 @@ def audio_with_gap(dst: Path, before: float = 2.0, gap: float = 3.0, after: floa
             pts += int(jump * sample_rate)
         for packet in stream.encode(None):
             out.mux(packet)
+    return dst
+
+
+def flip_bits(src: Path, dst: Path, kind: str = "audio", every: int = 20, flips: int = 8, seed: int = 0) -> Path:
+    """Remux ``src`` with ``flips`` random bits flipped in every ``every``-th packet of its ``kind`` stream (the other
+    streams intact)."""
+    import av
+
+    rng = np.random.default_rng(seed)
+    with av.open(str(src)) as s, av.open(str(dst), "w") as d:
+        outs = {st.index: d.add_stream_from_template(st) for st in s.streams if st.type in ("audio", "video")}
+        count = 0
+        for p in s.demux():
+            if p.dts is None or p.stream.index not in outs:
+                continue
+            target = outs[p.stream.index]
+            if p.stream.type == kind:
+                count += 1
+                if count % every == every // 2:
+                    data = bytearray(bytes(p))
+                    for _ in range(flips):
+                        i = int(rng.integers(0, len(data)))
+                        data[i] ^= 1 << int(rng.integers(0, 8))
+                    q = av.Packet(bytes(data))
+                    q.pts, q.dts, q.time_base = p.pts, p.dts, p.time_base
+                    p = q
+            p.stream = target
+            d.mux(p)
     return dst

@@ -247,3 +247,12 @@ def test_audio_gaps_are_masked_and_noted(damaged, tmp_path):
     assert feats.num_frames == 70
     assert mask[:18].all() and not mask[22:48].any() and mask[52:68].all()
     assert any("timestamp gap" in n for n in feats.notes)
+
+
+def test_damaged_audio_is_noted_and_the_file_is_read(damaged, tmp_path):
+    from emorec.store import FeatureStore
+
+    feats = extract_clip(damaged["audio_bitflips"], FeatureStore(tmp_path / "store"), ("audio.vad", "audio.egemaps"))
+    assert any("damaged audio packet" in n for n in feats.notes)
+    mask = feats.series["audio.egemaps"].mask
+    assert 0.3 < mask.mean() < 1.0  # damaged spans masked, the rest read

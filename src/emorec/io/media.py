@@ -156,6 +156,8 @@ def probe(path: str | Path) -> MediaInfo:
         )
 
 
+MAX_DAMAGED_FRACTION = 0.5
+"""A stream with more undecodable packets than this is refused as corrupt; fewer are skipped and masked."""
 GAP_TOLERANCE = 0.2
 """Seconds by which an audio frame's timestamp may run ahead of the samples decoded before it is a gap."""
 
@@ -164,7 +166,9 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
     """Decode the first audio stream to mono float32 at ``sample_rate``, each frame at its timestamp.
 
     A recording paused and resumed has jumps in its timestamps: the jump is filled with zeros (so the audio stays in
-    step with the video and the clock), the span is appended to ``gaps`` and a :class:`MediaWarning` says so.
+    step with the video and the clock), the span is appended to ``gaps`` and a :class:`MediaWarning` says so. A damaged
+    packet (flipped bits) is skipped the same way — its span silent, listed in ``gaps``, warned about — unless more than
+    :data:`MAX_DAMAGED_FRACTION` of the packets are damaged.
 
     Parameters
     ----------
@@ -198,35 +202,52 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
         declared = _stream_duration(stream) or (container.duration or 0) / av.time_base
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         chunks: list[np.ndarray] = []
-        found: list[tuple[float, float]] = []
+        pauses: list[tuple[float, float]] = []  # timestamp jumps in the file
+        holes: list[tuple[float, float]] = []  # spans of packets that could not be decoded
         start, written = None, 0  # first timestamp (s); samples placed so far
+        packets, damaged, damaged_since_last = 0, 0, False
         try:
-            for frame in container.decode(stream):
-                if frame.time is not None:
-                    start = frame.time if start is None else start
-                    ahead = (frame.time - start) - written / sample_rate
-                    if ahead > GAP_TOLERANCE:  # a timestamp jump: keep the clock, fill the gap with silence
-                        found.append((round(written / sample_rate, 3), round(frame.time - start, 3)))
-                        fill = int(round(ahead * sample_rate))
-                        chunks.append(np.zeros(fill, np.float32))
-                        written += fill
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-                    written += chunks[-1].size
+            for packet in container.demux(stream):
+                packets += packet.size > 0
+                try:
+                    frames = packet.decode()
+                except av.error.FFmpegError:  # a damaged packet (flipped bits): skip it, its span becomes a masked hole
+                    damaged += 1
+                    damaged_since_last = True
+                    continue
+                for frame in frames:
+                    if frame.time is not None:
+                        start = frame.time if start is None else start
+                        ahead = (frame.time - start) - written / sample_rate
+                        if ahead > (0.0 if damaged_since_last else GAP_TOLERANCE):  # keep the clock: fill the gap with silence
+                            (holes if damaged_since_last else pauses).append((round(written / sample_rate, 3), round(frame.time - start, 3)))
+                            fill = int(round(ahead * sample_rate))
+                            chunks.append(np.zeros(fill, np.float32))
+                            written += fill
+                        damaged_since_last = False
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1))
+                        written += chunks[-1].size
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(path, f"audio stream is corrupt or truncated ({exc.strerror or exc})") from None
+    if packets and damaged > MAX_DAMAGED_FRACTION * packets:
+        raise CorruptMediaError(path, f"audio stream is corrupt: {damaged} of {packets} packets could not be decoded")
     waveform = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
     decoded = waveform.size / sample_rate
     if waveform.size == 0:
         raise EmptyMediaError(path, "audio track has zero duration (no samples decoded)")
-    if found:
-        total = sum(e - b for b, e in found)
-        warnings.warn(f"{path}: audio has {len(found)} timestamp gap(s), {total:.1f} s in all (the first at {found[0][0]:.1f} s): "
+    if pauses:
+        total = sum(e - b for b, e in pauses)
+        warnings.warn(f"{path}: audio has {len(pauses)} timestamp gap(s), {total:.1f} s in all (the first at {pauses[0][0]:.1f} s): "
                       "each part placed at its time, the gaps masked (no voice or words read there)", MediaWarning, stacklevel=2)
-        if gaps is not None:
-            gaps.extend(found)
+    if damaged:
+        spans = ", ".join(f"{b:.1f}-{e:.1f} s" for b, e in holes[:5]) + (" …" if len(holes) > 5 else "")
+        warnings.warn(f"{path}: {damaged} damaged audio packet(s) could not be decoded; their spans are masked ({spans or 'at the end'}), "
+                      "the rest of the file is read", MediaWarning, stacklevel=2)
+    if gaps is not None:
+        gaps.extend(sorted(pauses + holes))
     if declared > 0 and declared - decoded > 0.5:
         message = f"audio is truncated: decoded {decoded:.2f} s of the {declared:.2f} s the header declares"
         if decoded < TRUNCATED_FRACTION * declared:
@@ -294,8 +315,22 @@ def iter_video_frames(
         yielded = 0
         frame_dur = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / fps
         t = -frame_dur
+        packets, damaged = 0, 0
+
+        def decoded():
+            nonlocal packets, damaged, prev
+            for packet in container.demux(stream):
+                packets += packet.size > 0
+                try:
+                    frames = packet.decode()
+                except av.error.FFmpegError:  # a damaged packet: skip it; grid frames up to the next good frame get no picture
+                    damaged += 1
+                    prev = None
+                    continue
+                yield from frames
+
         try:
-            for frame in container.decode(stream):
+            for frame in decoded():
                 # Presentation times drive the grid; missing or non-increasing
                 # ones (broken muxers) fall back to counting frames.
                 t = frame.time if frame.time is not None and frame.time > t else t + frame_dur
@@ -309,6 +344,11 @@ def iter_video_frames(
                     break
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(path, f"video stream is corrupt or truncated ({exc.strerror or exc})") from None
+        if packets and damaged > MAX_DAMAGED_FRACTION * packets:
+            raise CorruptMediaError(path, f"video stream is corrupt: {damaged} of {packets} packets could not be decoded")
+        if damaged:
+            warnings.warn(f"{path}: {damaged} damaged video packet(s) could not be decoded; the frames they held have no face reading, "
+                          "the rest of the video is read", MediaWarning, stacklevel=2)
         if prev is not None:
             while k < num_frames and (k + 0.5) / fps < t + frame_dur + 1e-6:
                 yield k, to_rgb(prev)

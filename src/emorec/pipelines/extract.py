@@ -166,11 +166,19 @@ def extract_clip(
             hook(ext.name, 0.0)
             clip.on_progress = lambda fraction, name=ext.name: hook(name, fraction)
         try:
-            record = ext.compute(clip, {d: records[d] for d in ext.requires})
+            with warnings.catch_warnings(record=True) as caught:  # damage found while decoding becomes a note
+                warnings.simplefilter("always", MediaWarning)
+                record = ext.compute(clip, {d: records[d] for d in ext.requires})
         except EmorecError:
             raise
         except Exception as exc:
             raise ExtractionError(clip.path, f"{ext.name} failed: {type(exc).__name__}: {exc}") from exc
+        for w in caught:
+            note = str(w.message).split(": ", 1)[-1]
+            if issubclass(w.category, MediaWarning) and note not in notes:
+                notes.append(note)
+            elif not issubclass(w.category, MediaWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if ext.needs == "audio" and clip.audio_gaps:
             _mask_gaps(record, clip.audio_gaps, clip.num_frames)
         records[ext.name] = record
