@@ -1,6 +1,7 @@
 """Utterance-level models as fusions for ``emorec analyze``: ``tam_ulag`` and ``amh`` read the clip's stored voice, face
 and word embeddings (the same inputs as ``tcn_gated``, :func:`~emorec.fusion.tcn_gated.sequence_inputs`) one utterance at a
-time and give each utterance one set of class probabilities and one valence/arousal, written on its frames.
+time and give each utterance one set of class probabilities and one valence/arousal, written on its frames where some
+modality is observed.
 
 Utterances (:func:`utterance_spans`): the clip's speech segments (voice activity detection), and the stretches between
 them cut into pieces of at most ``max_gap_seconds`` (a face without speech still gets a reading); a piece with no
@@ -108,16 +109,19 @@ class UtteranceModelFusion(Fusion):
         model = cached_model(self.model_name, self.weights)
         spans, outs, present, attention = self.outputs(features)
         t, k = features.num_frames, model.num_classes
+        _, mask = sequence_inputs(features, model.dims)
+        observed = np.any(np.stack(list(mask.values())), axis=0)  # frames where any modality is read
         probs, va, fmask = np.full((t, len(EMOTIONS)), np.nan), np.full((t, 2), np.nan), np.zeros(t, bool)
         for s, o, ok in zip(spans, outs, present):
             if not ok:
                 continue
+            frames = np.arange(s.start, s.stop)[observed[s]]  # the utterance's reading, on its observed frames
             if k == len(EMOTIONS):
                 z = np.exp(o[:k] - o[:k].max())
-                probs[s] = z / z.sum()
+                probs[frames] = z / z.sum()
             if model.affect:
-                va[s] = o[k : k + 2]
-            fmask[s] = True
+                va[frames] = o[k : k + 2]
+            fmask[frames] = True
         return FusedReading(probs, va, fmask, {"attention": attention})
 
 
