@@ -149,3 +149,23 @@ def test_meld_text_corpus_uses_the_official_split(session_store):
     assert all(e.id.startswith("test/") == (e.fold == 0) for e in corpus.examples)
     e = corpus.examples[0]
     assert not e.mask["audio"].any() and not e.mask["video"].any() and e.mask["text"].all()
+
+
+def test_cv_cli_prints_the_mosi_table(tmp_path):
+    """`emorec cv tam_ulag --corpus mosi:FILE.pkl --trust-pickle --config configs/tam_ulag_mosi.toml`: the seed's table on
+    the official split, with the ablations; without --trust-pickle a one-line refusal (exit 2)."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from emorec.cli import app
+
+    pkl = _mmsa(tmp_path / "MOSI_aligned_50.pkl")
+    config = Path(__file__).resolve().parents[1] / "configs" / "tam_ulag_mosi.toml"
+    args = ["cv", "tam_ulag", "--corpus", f"mosi:{pkl}", "--config", str(config), "--epochs", "1", "--run-dir", str(tmp_path / "run"), "--results", str(tmp_path / "r.json")]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "trust-pickle" in refused.output
+    result = CliRunner().invoke(app, [*args, "--trust-pickle"])
+    assert result.exit_code == 0, result.output
+    assert "Acc-2 (non-0)" in result.output and "MAE" in result.output and "Corr" in result.output
+    assert result.output.count("Acc-2 (has-0)") == 3  # the full model and its two ablations

@@ -343,8 +343,7 @@ def _print_cv(result: dict) -> None:
         line = f"fold {f['fold']}  test speakers {f['test_speakers']}"
         if "ua" in f:
             line += f"  UA {100 * f['ua']:.1f} %  WA {100 * f['wa']:.1f} %"
-        if "ccc_valence" in f:
-            line += f"  CCC valence {f['ccc_valence']:.3f}  arousal {f['ccc_arousal']:.3f}"
+        line += "".join(f"  CCC {d} {f[f'ccc_{d}']:.3f}" for d in ("valence", "arousal") if f"ccc_{d}" in f)
         typer.echo(line)
     m = result["metrics"]
     if "acc2_non_zero_mean" in m:  # sentiment corpora: the MOSI table
@@ -353,8 +352,9 @@ def _print_cv(result: dict) -> None:
             ("Acc-7", "acc7"), ("MAE", "mae"), ("Corr", "corr"))) + f"  ({result['protocol']})")
     if "ua_mean" in m:
         typer.echo(f"UA {100 * m['ua_mean']:.1f} ± {100 * m['ua_std']:.1f} %  WA {100 * m['wa_mean']:.1f} ± {100 * m['wa_std']:.1f} %  ({result['protocol']})")
-    if "ccc_valence_mean" in m:
-        typer.echo(f"CCC valence {m['ccc_valence_mean']:.3f} ± {m['ccc_valence_std']:.3f}  arousal {m['ccc_arousal_mean']:.3f} ± {m['ccc_arousal_std']:.3f}")
+    ccc = [f"{d} {m[f'ccc_{d}_mean']:.3f} ± {m[f'ccc_{d}_std']:.3f}" for d in ("valence", "arousal") if f"ccc_{d}_mean" in m]
+    if ccc:
+        typer.echo("CCC " + "  ".join(ccc))
 
 
 @train_app.command("voice_tcn")

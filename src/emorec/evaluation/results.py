@@ -171,7 +171,7 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
         out += _note(f"**{name}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): "
                      f"WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %.")
     m = d["metrics"]
-    if d.get("kind") != "regression" and "ccc_valence_mean" in m:
+    if d.get("kind") != "regression" and "ccc_valence_mean" in m and "ccc_arousal_mean" in m:
         out += _note(f"**{name}** valence/arousal head, CCC against the test clips' class proxy coordinates (not rated dimensions): "
                      f"valence {m['ccc_valence_mean']:.3f} ± {m['ccc_valence_std']:.3f}, arousal {m['ccc_arousal_mean']:.3f} ± {m['ccc_arousal_std']:.3f}.")
     if pid == "AV-real" and "quadrant_accuracy" in m:
