@@ -120,3 +120,31 @@ def test_tcn_gated_fusion_in_analyze(talking_head, data_dir, session_store):
     stl = silent.timeline
     assert (stl["valence"].notna() == stl["face_present"]).all()
 
+
+
+@pytest.mark.parametrize(("name", "steps"), [("amh", ["hop1_video", "hop2_audio", "hop3_text"]), ("tam_ulag", ["temporal_audio", "temporal_video", "temporal_text"])])
+def test_utterance_model_fusions_in_analyze(talking_head, data_dir, session_store, tmp_path, name, steps):
+    """The shipped utterance-level models run as analyze's fusion: one reading per utterance (constant on its frames), the
+    attention weights written per utterance (each step's weights sum to 1 over the utterance's observed frames), and a
+    silent video read from its face alone."""
+    from emorec.fusion import FUSIONS
+    from emorec.pipelines.result import AnalysisResult
+
+    assert FUSIONS.get(name).unavailable() is None, f"{name} weights are not shipped"
+    result = analyze(talking_head, tmp_path / name, store=session_store, plot=True, fusion=name)
+    tl, att = result.timeline, result.tables["attention"]
+    assert result.summary["fusion"] == name and result.summary["emotion"] in EMOTIONS
+    assert (tmp_path / name / "attention.csv").is_file() and (tmp_path / name / "attention.png").is_file()
+    assert set(steps) <= set(att.columns) and len(att) == len(tl)
+    probs = tl[[f"prob_{e}" for e in EMOTIONS]].to_numpy()
+    for _, part in att[att.utterance >= 0].groupby("utterance"):
+        p = probs[part.index][~np.isnan(probs[part.index, 0])]
+        np.testing.assert_allclose(p, np.broadcast_to(p[0], p.shape), atol=1e-6)  # one reading per utterance
+        np.testing.assert_allclose(p[0].sum(), 1.0, atol=1e-5)
+        for col in steps:
+            assert part[col].sum() == pytest.approx(1.0, abs=1e-4) or part[col].sum() == 0.0
+    assert len(result.segments) and set(result.segments.emotion) <= set(EMOTIONS)
+    back = AnalysisResult.from_json(result.to_json())
+    assert list(back.tables["attention"].columns) == list(att.columns)
+    silent = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store, plot=False, fusion=name)
+    assert silent.summary["emotion"] in EMOTIONS and (silent.timeline["valence"].notna() == silent.timeline["face_present"]).all()
