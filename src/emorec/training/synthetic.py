@@ -84,7 +84,8 @@ def check_amh(run_dir: str | Path, n: int = 3000, epochs: int = 25, hops: tuple[
 
     corpus = pointer_corpus(n, seed=seed)
     base = {"dims": corpus.dims, "hidden": 32, "hops": hops[0], "dropout": 0.0, "num_classes": len(POINTER_CLASSES), "affect": False}
-    cfg = SequenceTrainConfig(model="amh", model_config=base, epochs=epochs, batch_size=32, lr=3e-3, seed=seed, run_dir=str(run_dir), out=None, results=results,
+    cfg = SequenceTrainConfig(model="amh", label=f"N = {hops[0]}" + (": no hopping, last states only" if hops[0] == 0 else ""), model_config=base,
+                              epochs=epochs, batch_size=32, lr=3e-3, seed=seed, run_dir=str(run_dir), out=None, results=results,
                               ablations={f"hops_{h}": {"hops": h} for h in hops[1:]})
     return train_sequence_model(cfg, corpus)
 
