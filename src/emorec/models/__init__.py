@@ -6,7 +6,7 @@ on torch and NumPy only (the import contract in ``pyproject.toml``).
 """
 
 # importing these modules registers their models
-from emorec.models import amcm_cmtam, amh, face_cnn, fer_xception, late_mean, tam_ulag, tcn_gated, text_emotion, voice_probe, voice_tcn  # noqa: F401
+from emorec.models import amcm_cmtam, amh, face_cnn, fer_xception, late_mean, masked_pretrain, tam_ulag, tcn_gated, text_emotion, voice_probe, voice_tcn  # noqa: F401
 from emorec.models._registry import MODELS, ModelInfo, create_model, list_models, load_pretrained, model_info, register_model
 
 __all__ = ["MODELS", "ModelInfo", "create_model", "list_models", "load_pretrained", "model_info", "register_model"]

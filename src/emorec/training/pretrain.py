@@ -1,0 +1,220 @@
+"""Masked-frame pretraining (patent 001, ``masked_pretrain``) streamed from shards.
+
+- :class:`ShardStream` — a ``torch.utils.data.IterableDataset`` over a shard folder (:mod:`emorec.data.shards`): each
+  consumer (DDP rank × dataloader worker) reads only its shards (:func:`~emorec.data.shards.assign_shards`), one row group
+  at a time, so memory does not grow with the corpus and no sample is read twice or skipped in an epoch.
+- :func:`collate_crops` — random crops of at most ``max_frames`` frames, padded, with their valid mask.
+- :class:`PretrainModule` — Lightning module: :func:`~emorec.models.masked_pretrain.mask_frames` (10 % by default) →
+  :class:`~emorec.models.masked_pretrain.MaskedEncoder` → :func:`~emorec.models.masked_pretrain.reconstruction_loss`;
+  logs ``train/loss_masked`` (the objective) and ``train/loss_all``.
+- :func:`pretrain` — one run (``emorec pretrain``): the same code in one process or data-parallel (``devices`` > 1:
+  Lightning's DDP strategy; gloo on CPU, nccl on GPU); writes the encoder as safetensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+
+from emorec.data.shards import assign_shards, iter_shard, read_manifest
+from emorec.models.masked_pretrain import MaskedEncoder, mask_frames, reconstruction_loss
+
+__all__ = ["PretrainConfig", "PretrainModule", "ShardStream", "collate_crops", "pretrain"]
+
+
+class ShardStream(torch.utils.data.IterableDataset):
+    """Stream ``(id, (T, D) float32)`` from a shard folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+    rank, world : int or None
+        DDP rank and world size (None: from ``torch.distributed`` when initialised, else 0 and 1).
+    shuffle : bool
+        Shuffle this consumer's shard order (per ``set_epoch``) and the rows within each row group.
+    seed : int
+    """
+
+    def __init__(self, folder: str | Path, rank: int | None = None, world: int | None = None, shuffle: bool = True, seed: int = 0):
+        super().__init__()
+        self.folder = Path(folder)
+        self.manifest = read_manifest(self.folder)
+        self.rank, self.world, self.shuffle, self.seed, self.epoch = rank, world, shuffle, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def consumer(self) -> tuple[int, int, int, int]:
+        """(rank, world, worker, workers) of the calling process."""
+        rank, world = self.rank, self.world
+        if rank is None or world is None:
+            dist = torch.distributed
+            ready = dist.is_available() and dist.is_initialized()
+            rank, world = (dist.get_rank(), dist.get_world_size()) if ready else (0, 1)
+        info = torch.utils.data.get_worker_info()
+        return rank, world, (info.id if info else 0), (info.num_workers if info else 1)
+
+    def __iter__(self):
+        rank, world, worker, workers = self.consumer()
+        mine = assign_shards(len(self.manifest["shards"]), rank, world, worker, workers)
+        rng = np.random.default_rng((self.seed, self.epoch, rank, worker))
+        if self.shuffle:
+            rng.shuffle(mine)
+        for i in mine:
+            yield from iter_shard(self.folder / self.manifest["shards"][i]["file"], self.manifest["dim"], rng if self.shuffle else None)
+
+
+def collate_crops(items: list[tuple[str, np.ndarray]], max_frames: int = 400, rng: np.random.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad a batch of sequences, each cut to a random window of at most ``max_frames``: (B, T, D) float32 and (B, T) bool."""
+    rng = rng or np.random.default_rng()
+    crops = []
+    for _, seq in items:
+        if len(seq) > max_frames:
+            s = int(rng.integers(0, len(seq) - max_frames + 1))
+            seq = seq[s : s + max_frames]
+        crops.append(seq)
+    t = max(1, max(len(c) for c in crops))
+    x = torch.zeros(len(crops), t, crops[0].shape[1])
+    valid = torch.zeros(len(crops), t, dtype=torch.bool)
+    for i, c in enumerate(crops):
+        x[i, : len(c)] = torch.from_numpy(np.array(c))
+        valid[i, : len(c)] = True
+    return x, valid
+
+
+class PretrainModule(L.LightningModule):
+    """Masked-frame reconstruction of one modality's features (see the module docstring).
+
+    Parameters
+    ----------
+    encoder : MaskedEncoder
+    ratio : float
+        Share of valid frames zeroed per sequence (0.1).
+    unit : {"frames", "spans"}
+    lr, weight_decay : float
+    mean, std : (D,) arrays or None
+        Feature standardisation (from the shards); the loss is computed on standardised features.
+    """
+
+    def __init__(self, encoder: MaskedEncoder, ratio: float = 0.1, unit: str = "frames", lr: float = 1e-3, weight_decay: float = 1e-4, mean=None, std=None):
+        super().__init__()
+        self.encoder, self.ratio, self.unit, self.lr, self.weight_decay = encoder, ratio, unit, lr, weight_decay
+        d = encoder.in_dim
+        self.register_buffer("mean", torch.as_tensor(mean if mean is not None else np.zeros(d), dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(std if std is not None else np.ones(d), dtype=torch.float32))
+
+    def step(self, batch) -> dict[str, torch.Tensor]:
+        x, valid = batch
+        target = (x - self.mean) / self.std * valid.unsqueeze(-1)
+        masked, chosen = mask_frames(target, valid, self.ratio, self.unit)
+        return reconstruction_loss(self.encoder.reconstruct(masked, valid), target, chosen, valid)
+
+    def training_step(self, batch, batch_idx):
+        losses = self.step(batch)
+        self.log("train/loss_masked", losses["masked"], prog_bar=True, on_step=True, on_epoch=True, sync_dist=True, batch_size=len(batch[0]))
+        self.log("train/loss_all", losses["all"], on_step=False, on_epoch=True, sync_dist=True, batch_size=len(batch[0]))
+        return losses["masked"]
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.encoder.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+
+@dataclass
+class PretrainConfig:
+    """Settings of :func:`pretrain` (``emorec pretrain``).
+
+    Attributes
+    ----------
+    shards : str
+        Shard folder (``emorec shards``).
+    out : str
+        Encoder weights (safetensors).
+    run_dir : str
+    hidden, layers : int
+    cell : {"gru", "lstm"}
+    ratio : float
+        Masked share of frames (0.1 = the patent's 10 %).
+    unit : {"frames", "spans"}
+    max_frames : int
+        Random crop length of each training sequence.
+    epochs, batch_size, workers, seed : int
+    lr : float
+    devices : int
+        Processes (> 1: DDP, gloo on CPU).
+    accelerator : str
+    max_steps : int or None
+        Stop after this many optimiser steps (smoke runs).
+    """
+
+    shards: str = ""
+    out: str = "masked_encoder.safetensors"
+    run_dir: str = "runs/pretrain"
+    hidden: int = 128
+    layers: int = 2
+    cell: str = "gru"
+    ratio: float = 0.1
+    unit: str = "frames"
+    max_frames: int = 400
+    epochs: int = 5
+    batch_size: int = 32
+    workers: int = 0
+    seed: int = 0
+    lr: float = 1e-3
+    devices: int = 1
+    accelerator: str = "cpu"
+    max_steps: int | None = None
+
+
+def _feature_stats(folder: Path, manifest: dict, limit: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation over the first ``limit`` sequences (standardisation for the loss)."""
+    seqs = []
+    for s in manifest["shards"]:
+        for _, seq in iter_shard(folder / s["file"], manifest["dim"]):
+            seqs.append(seq)
+            if len(seqs) >= limit:
+                break
+        if len(seqs) >= limit:
+            break
+    frames = np.concatenate(seqs)
+    return frames.mean(0), frames.std(0) + 1e-6
+
+
+def pretrain(cfg: PretrainConfig) -> dict:
+    """Masked-frame pretraining of one modality's encoder from a shard folder; writes ``cfg.out`` (safetensors with the
+    encoder's configuration and the feature statistics) and returns the last epoch's losses.
+
+    Raises
+    ------
+    DatasetError
+        Not a shard folder, or shards missing.
+    """
+    from functools import partial
+
+    from emorec.models.weights import save_weights
+
+    folder = Path(cfg.shards)
+    manifest = read_manifest(folder)
+    L.seed_everything(cfg.seed, workers=True)
+    mean, std = _feature_stats(folder, manifest)
+    encoder = MaskedEncoder(manifest["dim"], cfg.hidden, cfg.layers, cfg.cell)
+    module = PretrainModule(encoder, cfg.ratio, cfg.unit, cfg.lr, mean=mean, std=std)
+    stream = ShardStream(folder, seed=cfg.seed)
+    loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
+                                         collate_fn=partial(collate_crops, max_frames=cfg.max_frames, rng=np.random.default_rng(cfg.seed)))
+    run = Path(cfg.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    trainer = L.Trainer(max_epochs=cfg.epochs, max_steps=cfg.max_steps or -1, accelerator=cfg.accelerator, devices=cfg.devices,
+                        strategy="ddp" if cfg.devices > 1 else "auto", default_root_dir=run, logger=L.pytorch.loggers.CSVLogger(run, name="logs"),
+                        enable_progress_bar=True, enable_checkpointing=False, num_sanity_val_steps=0)
+    trainer.fit(module, loader)
+    losses = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    if trainer.is_global_zero:
+        meta = {"modality": manifest["modality"], "config": asdict(cfg), "mean": mean.tolist(), "std": std.tolist(), "losses": losses,
+                "encoder": {"in_dim": manifest["dim"], "hidden": cfg.hidden, "layers": cfg.layers, "cell": cfg.cell}}
+        Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
+        save_weights(cfg.out, encoder.state_dict(), meta)
+    return losses
