@@ -79,3 +79,21 @@ def test_pretraining_lowers_the_masked_reconstruction_loss(tmp_path):
 
     meta = read_metadata(tmp_path / "enc.safetensors")
     assert meta["modality"] == "audio" and meta["encoder"]["in_dim"] == 6
+
+
+def test_shards_and_pretrain_commands_on_real_clips(ravdess_clip, talking_head, tmp_path):
+    """`emorec shards` (store → shards, eGeMAPS LLDs of real clips) then `emorec pretrain` writes an encoder."""
+    from typer.testing import CliRunner
+
+    from emorec.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["shards", str(ravdess_clip), str(talking_head), "--modality", "audio", "--out", str(tmp_path / "sh"), "--store", str(tmp_path / "store"), "--shard-size", "1"])
+    assert r.exit_code == 0, r.output
+    manifest = read_manifest(tmp_path / "sh")
+    assert manifest["dim"] == 25 and [s["count"] for s in manifest["shards"]] == [1, 1]
+    r = runner.invoke(app, ["pretrain", "--shards", str(tmp_path / "sh"), "--out", str(tmp_path / "enc.safetensors"), "--run-dir", str(tmp_path / "run"), "--epochs", "1", "--batch-size", "2"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "enc.safetensors").is_file() and "train/loss_masked" in r.output
+    bad = runner.invoke(app, ["pretrain", "--shards", str(tmp_path)])
+    assert bad.exit_code == 2 and "not a shard folder" in bad.output

@@ -507,6 +507,79 @@ def composite(
                f"modalities kept: audio {kept.has_audio:.0%}, video {kept.has_video:.0%}, text {kept.has_text:.0%}")
 
 
+@app.command()
+def shards(
+    paths: Annotated[list[Path], typer.Argument(help="Media files or folders (searched recursively); labels are ignored.")],
+    modality: Annotated[str, typer.Option(help="audio (eGeMAPS LLDs, 100 Hz) or face (face.cnn embeddings of the frames with a face, 10 Hz).")] = "audio",
+    out: Annotated[Path, typer.Option(help="Shard folder to write.")] = Path("shards/audio"),
+    store: Annotated[Path, typer.Option(help="Feature store (features are extracted into it first, reusing what it holds).")] = DEFAULT_STORE,
+    shard_size: Annotated[int, typer.Option(min=1, help="Sequences per shard file.")] = 256,
+    workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 1,
+) -> None:
+    """Write one modality's per-clip feature sequences from the store into Parquet shards for `emorec pretrain`."""
+    from emorec.data.shards import write_shards
+    from emorec.errors import EmorecError
+    from emorec.pipelines.extract import expand_paths, extract_clip, extract_many
+    from emorec.store import FeatureStore
+
+    names = {"audio": ("audio.egemaps", "lld"), "face": ("face.cnn", "grid")}
+    if modality not in names:
+        _fail(f"modality must be audio or face, not {modality!r}")
+    extractor, key = names[modality]
+    store_ = FeatureStore(store)
+    files = [str(p) for p in expand_paths(paths)]
+    report = extract_many(files, store_, (extractor,), workers=workers, progress=True)
+    skipped = len(report.failures)
+
+    def sequences():
+        for f in files:
+            if f in report.failures:
+                continue
+            try:
+                rec = extract_clip(f, store_, (extractor,))
+            except EmorecError:
+                continue
+            if extractor not in rec.records:
+                continue
+            r = rec.records[extractor]
+            seq = r[key] if modality == "audio" else r[key][r["mask"]]
+            if len(seq):
+                yield f, seq
+
+    try:
+        folder = write_shards(sequences(), out, modality, shard_size, source=", ".join(str(p) for p in paths))
+    except ValueError as exc:
+        _fail(f"{out}: {exc}")
+    typer.echo(f"wrote {folder} ({skipped} files without usable {modality})")
+
+
+@app.command("pretrain")
+def pretrain_command(
+    shards: Annotated[Path, typer.Option(help="Shard folder (`emorec shards`).")],
+    out: Annotated[Path, typer.Option(help="Encoder weights to write (safetensors).")] = Path("masked_encoder.safetensors"),
+    run_dir: Annotated[Path, typer.Option(help="Logs.")] = Path("runs/pretrain"),
+    epochs: Annotated[int, typer.Option(min=1)] = 5,
+    ratio: Annotated[float, typer.Option(min=0, max=1, help="Share of valid frames zeroed per sequence (the patent: 0.1).")] = 0.1,
+    unit: Annotated[str, typer.Option(help="frames or spans.")] = "frames",
+    cell: Annotated[str, typer.Option(help="gru or lstm.")] = "gru",
+    devices: Annotated[int, typer.Option(min=1, help="Processes (>1 = DDP; gloo on CPU).")] = 1,
+    workers: Annotated[int, typer.Option(min=0, help="Dataloader workers per process.")] = 0,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Masked-frame pretraining of one modality's recurrent encoder from shards (patent 001, masked_pretrain)."""
+    from emorec.errors import EmorecError
+    from emorec.training.pretrain import PretrainConfig, pretrain
+
+    cfg = PretrainConfig(shards=str(shards), out=str(out), run_dir=str(run_dir), epochs=epochs, ratio=ratio, unit=unit, cell=cell, devices=devices,
+                         workers=workers, batch_size=batch_size, seed=seed)
+    try:
+        losses = pretrain(cfg)
+    except (EmorecError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo("  ".join(f"{k} {v:.4f}" for k, v in sorted(losses.items())) + f"  → {out}")
+
+
 @app.command("check-mechanism")
 def check_mechanism_command(
     model: Annotated[str, typer.Argument(help="amh (pointer task: hops 0, 1, 3) or tam_ulag (conflict task: ULAG's generated labels).")],
