@@ -97,3 +97,19 @@ def test_shards_and_pretrain_commands_on_real_clips(ravdess_clip, talking_head, 
     assert (tmp_path / "enc.safetensors").is_file() and "train/loss_masked" in r.output
     bad = runner.invoke(app, ["pretrain", "--shards", str(tmp_path)])
     assert bad.exit_code == 2 and "not a shard folder" in bad.output
+
+
+def test_two_process_gloo_ddp_matches_one_process_with_the_same_global_batch(tmp_path):
+    """Pretraining data-parallel over 2 CPU processes (DDP, gloo; each rank streams its own shards) ends at the loss of one
+    process with the same global batch (16 = 2 × 8)."""
+    from emorec.training.pretrain import PretrainConfig, pretrain
+
+    rng = np.random.default_rng(0)
+    t = np.arange(60)[:, None]
+    seqs = [(f"s{i}", np.sin(t / (3 + i % 5) + rng.normal(size=(1, 6))) + 0.05 * rng.normal(size=(60, 6))) for i in range(64)]
+    folder = str(write_shards(seqs, tmp_path / "shards", "audio", shard_size=8))
+    common = dict(shards=folder, hidden=16, layers=1, epochs=6, lr=5e-3)
+    one = pretrain(PretrainConfig(**common, out=str(tmp_path / "one.safetensors"), run_dir=str(tmp_path / "one"), batch_size=16))
+    two = pretrain(PretrainConfig(**common, out=str(tmp_path / "two.safetensors"), run_dir=str(tmp_path / "two"), batch_size=8, devices=2, strategy="ddp_spawn"))
+    assert two["train/loss_masked_epoch"] == pytest.approx(one["train/loss_masked_epoch"], rel=0.1)
+    assert (tmp_path / "two.safetensors").is_file()

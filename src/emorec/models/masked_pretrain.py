@@ -114,7 +114,6 @@ class MaskedEncoder(nn.Module):
     def __init__(self, in_dim: int, hidden: int = 128, layers: int = 2, cell: str = "gru", bidirectional: bool = True):
         super().__init__()
         self.in_dim, self.hidden = in_dim, hidden
-        self.norm = nn.LayerNorm(in_dim)
         # masked frames are zero vectors *inside* the sequence, so the encoder reads every valid frame (not compacted away)
         self.rnn = MaskedRNN(in_dim, hidden, layers, cell, bidirectional)
         self.decoder = nn.Linear(hidden, in_dim)

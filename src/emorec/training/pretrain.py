@@ -145,6 +145,9 @@ class PretrainConfig:
     lr : float
     devices : int
         Processes (> 1: DDP, gloo on CPU).
+    strategy : str
+        Lightning strategy when ``devices`` > 1: ``ddp`` (re-launches the command per rank; the CLI's) or ``ddp_spawn``
+        (spawns the ranks from this process; for notebooks and tests).
     accelerator : str
     max_steps : int or None
         Stop after this many optimiser steps (smoke runs).
@@ -165,6 +168,7 @@ class PretrainConfig:
     seed: int = 0
     lr: float = 1e-3
     devices: int = 1
+    strategy: str = "ddp"
     accelerator: str = "cpu"
     max_steps: int | None = None
 
@@ -208,7 +212,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     trainer = L.Trainer(max_epochs=cfg.epochs, max_steps=cfg.max_steps or -1, accelerator=cfg.accelerator, devices=cfg.devices,
-                        strategy="ddp" if cfg.devices > 1 else "auto", default_root_dir=run, logger=L.pytorch.loggers.CSVLogger(run, name="logs"),
+                        strategy=cfg.strategy if cfg.devices > 1 else "auto", default_root_dir=run, logger=L.pytorch.loggers.CSVLogger(run, name="logs"),
                         enable_progress_bar=True, enable_checkpointing=False, num_sanity_val_steps=0)
     trainer.fit(module, loader)
     losses = {k: float(v) for k, v in trainer.callback_metrics.items()}
