@@ -12,7 +12,7 @@ Mechanism for Speech Emotion Recognition", ICASSP 2020; seed ``../shared/seeds/0
 - Classifier: softmax on ``H_hopN = [H^A; H^T; H^V]`` (the latest summary of each modality, ``h_last`` where not yet
   hopped), cross-entropy (eq. 5). ``hops = 0`` is the source's baseline without hopping (last states only).
 
-emorec's additions: masks — a missing modality's encoder output is zeros and its attention weights are all zero (it
+emorec's additions: per-feature input standardisation fitted on the training data (:class:`~emorec.models.blocks.InputNorm`); masks — a missing modality's encoder output is zeros and its attention weights are all zero (it
 contributes nothing); optional valence/arousal outputs (``affect``) for the timeline.
 
 Shapes (sequence-model contract, :mod:`emorec.models.sequence`): ``x`` dict of (B, T, D_m), ``mask`` dict of (B, T)
@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import MaskedRNN, masked_softmax, uncompact
+from emorec.models.blocks import InputNorm, MaskedRNN, masked_softmax, uncompact
 from emorec.models.sequence import SequenceModel
 from emorec.models.weights import shipped_path
 
@@ -82,13 +82,14 @@ class AMH(SequenceModel):
         self.dims, self.hidden, self.hops = dims, hidden, hops
         self.num_classes, self.affect = num_classes, affect
         self.drop = nn.Dropout(dropout)
+        self.input_norm = nn.ModuleDict({m: InputNorm(d) for m, d in dims.items()})  # fitted on the training data
         self.encoder = nn.ModuleDict({m: MaskedRNN(d, hidden, layers, "gru") for m, d in dims.items()})
         self.bilinear = nn.ModuleList([nn.Linear(2 * hidden, hidden, bias=False) for _ in range(hops)])  # Cᵀ W, W ∈ R^{2d×d}
         self.head = nn.Linear(3 * hidden, num_classes + (2 if affect else 0))
 
     def encode(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Eq. 1: per modality (h sequence (B, L, d), its mask (B, L), h_last (B, d))."""
-        return {m: self.encoder[m](self.drop(x[m]) * mask[m].unsqueeze(-1), mask[m]) for m in HOP_ORDER}
+        return {m: self.encoder[m](self.drop(self.input_norm[m](x[m])) * mask[m].unsqueeze(-1), mask[m]) for m in HOP_ORDER}
 
     def hop(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> tuple[torch.Tensor, list[tuple[str, torch.Tensor]]]:
         """AMH-1..N: ``H_hopN`` (B, 3d) and each hop's (modality, attention weights (B, L_m)) — the weights sum to 1

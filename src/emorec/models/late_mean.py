@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import MaskedRNN, masked_mean
+from emorec.models.blocks import InputNorm, MaskedRNN, masked_mean
 from emorec.models.sequence import MODALITIES, SequenceModel
 
 __all__ = ["LateMean"]
@@ -50,6 +50,7 @@ class LateMean(SequenceModel):
         self.dims, self.num_classes, self.affect = dims, num_classes, True
         self.modalities = tuple(m for m in MODALITIES if m in dims)
         self.drop = nn.Dropout(dropout)
+        self.input_norm = nn.ModuleDict({m: InputNorm(d) for m, d in dims.items()})  # fitted on the training data
         self.encoder = nn.ModuleDict({m: MaskedRNN(d, hidden, 1, "gru") for m, d in dims.items()})
         self.heads = nn.ModuleDict({m: nn.Linear(hidden, num_classes + 2) for m in dims})
 
@@ -58,7 +59,7 @@ class LateMean(SequenceModel):
         outs, available = {}, {}
         k = self.num_classes
         for m in self.modalities:
-            h, h_mask, _ = self.encoder[m](self.drop(x[m]) * mask[m].unsqueeze(-1), mask[m])
+            h, h_mask, _ = self.encoder[m](self.drop(self.input_norm[m](x[m])) * mask[m].unsqueeze(-1), mask[m])
             o = self.heads[m](self.drop(masked_mean(h, h_mask)))
             outs[m] = torch.cat([o[:, :k], torch.tanh(o[:, k:])], dim=-1)
             available[m] = mask[m].any(dim=1)

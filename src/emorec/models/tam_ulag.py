@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import MaskedRNN, TemporalAttentionPooling, masked_mean, masked_softmax, uncompact
+from emorec.models.blocks import InputNorm, MaskedRNN, TemporalAttentionPooling, masked_mean, masked_softmax, uncompact
 from emorec.models.sequence import MODALITIES, SequenceModel
 from emorec.models.weights import shipped_path
 
@@ -103,6 +103,7 @@ class TAMULAG(SequenceModel):
         dims = dict(DEFAULT_DIMS if dims is None else dims)
         self.dims, self.temporal, self.num_classes, self.affect = dims, temporal, num_classes, affect
         self.modalities = tuple(m for m in MODALITIES if m in dims)
+        self.input_norm = nn.ModuleDict({m: InputNorm(d) for m, d in dims.items()})  # fitted on the training data
         self.input = nn.ModuleDict({m: nn.Sequential(nn.Dropout(dropout), nn.Linear(d, hidden), nn.ReLU()) for m, d in dims.items()})
         self.rnn = nn.ModuleDict({m: MaskedRNN(hidden, hidden, layers, cell, dropout=dropout) for m in dims})
         self.pool = nn.ModuleDict({m: TemporalAttentionPooling(hidden) for m in dims}) if temporal == "attention" else None
@@ -118,7 +119,7 @@ class TAMULAG(SequenceModel):
         """TAM per modality: ``s_m`` (B, shared) in the shared space, availability (B,) bool, temporal weights (B, L_m)."""
         s, available, weights = {}, {}, {}
         for m in self.modalities:
-            h, h_mask, _ = self.rnn[m](self.input[m](x[m]) * mask[m].unsqueeze(-1), mask[m])
+            h, h_mask, _ = self.rnn[m](self.input[m](self.input_norm[m](x[m])) * mask[m].unsqueeze(-1), mask[m])
             if self.pool is not None:
                 u, w = self.pool[m](h, h_mask)
             else:

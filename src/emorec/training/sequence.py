@@ -231,6 +231,24 @@ OBJECTIVES = {"tam_ulag": _ulag_module, "late_mean": _unimodal_module}
 run_dir)`` → a Lightning module; every other model trains with :class:`~emorec.training.module.EmotionModule` and the task's loss."""
 
 
+def _fit_input_norms(model, corpus: MultimodalCorpus, train_idx: np.ndarray, max_frames: int = 200_000, seed: int = 0) -> None:
+    """Fit the model's input standardisation (:func:`emorec.models.blocks.fit_input_norms`) on the observed frames of the
+    training examples only (a sample of at most ``max_frames`` per modality)."""
+    from emorec.models.blocks import fit_input_norms
+
+    if getattr(model, "input_norm", None) is None:
+        return
+    rng = np.random.default_rng(seed)
+    frames = {}
+    for m in corpus.dims:
+        parts = [corpus.examples[i].x[m][corpus.examples[i].mask[m]] for i in train_idx if m in corpus.examples[i].x]
+        parts = [p for p in parts if len(p)]
+        if parts:
+            allf = np.concatenate(parts)
+            frames[m] = allf[rng.choice(len(allf), max_frames, replace=False)] if len(allf) > max_frames else allf
+    fit_input_norms(model, frames)
+
+
 def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str):
     import inspect
 
@@ -242,6 +260,7 @@ def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.nda
     if "dims" not in config and "dims" in inspect.signature(model_info(cfg.model).factory).parameters:
         config["dims"] = dict(corpus.dims)  # the corpus's feature widths (e.g. a user's MOSI features)
     model = create_model(cfg.model, **config)
+    _fit_input_norms(model, corpus, train_idx)
     if getattr(model, "level", cfg.level) != cfg.level:
         raise ValueError(f"model {cfg.model} is {model.level}-level; set level = {model.level!r}")
     labels = corpus.labels[train_idx]
