@@ -212,3 +212,24 @@ def test_ulag_moves_the_contradicting_modality_toward_its_evidence(tmp_path):
     assert m["video_conflict_p_video_evidence"] > 0.6 and m["video_conflict_moved"] > 0.5
     assert m["video_consistent_moved"] < 0.1 and m["audio_conflict_moved"] < 0.1
     assert m["video_conflict_valence_shift"] < m["audio_conflict_valence_shift"]  # valence labels move toward the video's side
+
+
+def test_input_norm_is_fitted_saved_and_only_it_may_be_missing(tmp_path):
+    from emorec.models.amh import AMH
+    from emorec.models.blocks import fit_input_norms
+    from emorec.models.weights import read_weights, save_weights
+
+    model = _model("amh")
+    fit_input_norms(model, {"audio": np.full((10, 6), 3.0) + np.arange(10)[:, None]})
+    assert model.input_norm["audio"].mean[0].item() == pytest.approx(7.5) and model.input_norm["video"].std[0].item() == 1.0
+    model.save(tmp_path / "amh.safetensors")
+    back = AMH.load(tmp_path / "amh.safetensors")
+    torch.testing.assert_close(back.input_norm["audio"].mean, model.input_norm["audio"].mean)
+    state, meta = read_weights(tmp_path / "amh.safetensors")
+    old = {k: v for k, v in state.items() if not k.startswith("input_norm.")}  # weights from before input norms: identity
+    save_weights(tmp_path / "old.safetensors", old, meta)
+    assert torch.equal(AMH.load(tmp_path / "old.safetensors").input_norm["audio"].std, torch.ones(6))
+    broken = {k: v for k, v in old.items() if not k.startswith("head.")}
+    save_weights(tmp_path / "broken.safetensors", broken, meta)
+    with pytest.raises(ValueError, match="do not fit"):
+        AMH.load(tmp_path / "broken.safetensors")

@@ -112,6 +112,10 @@ class SequenceModel(nn.Module):
         if meta.get("class") != cls.__name__:
             raise ValueError(f"{path}: weights of {meta.get('class')!r}, not of {cls.__name__}")
         model = cls(**meta["config"])
-        model.load_state_dict(state)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        # weights saved before a model had input standardisation were trained without it: identity (the default) is right
+        missing = [k for k in missing if not (k.startswith("input_norm.") and k.endswith((".mean", ".std")))]
+        if missing or unexpected:
+            raise ValueError(f"{path}: weights do not fit {cls.__name__} (missing {missing[:3]}, unexpected {unexpected[:3]})")
         model.info_ = meta.get("info", {})
         return model.eval()
