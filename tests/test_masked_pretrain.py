@@ -113,3 +113,44 @@ def test_two_process_gloo_ddp_matches_one_process_with_the_same_global_batch(tmp
     two = pretrain(PretrainConfig(**common, out=str(tmp_path / "two.safetensors"), run_dir=str(tmp_path / "two"), batch_size=8, devices=2, strategy="ddp_spawn"))
     assert two["train/loss_masked_epoch"] == pytest.approx(one["train/loss_masked_epoch"], rel=0.1)
     assert (tmp_path / "two.safetensors").is_file()
+
+
+def test_finetuning_starts_from_the_pretrained_encoder_with_a_share_of_the_labels(tmp_path):
+    """Fine-tuning (patent 001): the encoder and its standardisation come from `emorec pretrain`'s file; label_fraction
+    keeps the same share of every class of the training fold (learning curves: 10 %, 25 %, 100 %)."""
+    from emorec.training.multimodal import Example, MultimodalCorpus
+    from emorec.training.pretrain import PretrainConfig, pretrain
+    from emorec.training.sequence import _label_subset, _load_encoder
+
+    rng = np.random.default_rng(0)
+    seqs = [(f"s{i}", rng.normal(size=(30, 6)) * 3 + 10) for i in range(16)]
+    folder = write_shards(seqs, tmp_path / "shards", "audio", shard_size=8)
+    pretrain(PretrainConfig(shards=str(folder), out=str(tmp_path / "enc.safetensors"), run_dir=str(tmp_path / "run"), hidden=16, layers=1, epochs=1))
+    model = create_model("masked_pretrain", dims={"audio": 6}, hidden=16, layers=1, num_classes=3)
+    _load_encoder(model, "audio", str(tmp_path / "enc.safetensors"))
+    from emorec.models.weights import read_weights
+
+    state, meta = read_weights(tmp_path / "enc.safetensors")
+    torch.testing.assert_close(model.encoders["audio"].decoder.weight, state["decoder.weight"])
+    assert model.input_norm["audio"].mean[0].item() == pytest.approx(meta["mean"][0], rel=1e-5)
+    with pytest.raises(ValueError, match="does not fit"):
+        _load_encoder(create_model("masked_pretrain", dims={"audio": 6}, hidden=32, layers=1), "audio", str(tmp_path / "enc.safetensors"))
+    with pytest.raises(ValueError, match="no 'video' encoder"):
+        _load_encoder(model, "video", str(tmp_path / "enc.safetensors"))
+
+    examples = [Example(f"e{i}", f"spk{i % 4}", i % 2, i % 3, {"audio": np.zeros((5, 6), np.float32)}, {"audio": np.ones(5, bool)}) for i in range(60)]
+    corpus = MultimodalCorpus(examples, ("neutral", "happy", "sad"), {"audio": 6}, "toy", "toy")
+    train = np.arange(60)
+    sub = _label_subset(corpus, train, 0.1, seed=0)
+    assert np.bincount(corpus.labels[sub], minlength=3).tolist() == [2, 2, 2]  # 10 % of 20 per class
+    assert np.array_equal(_label_subset(corpus, train, 1.0, 0), train)
+
+
+def test_lld_corpus_reads_frame_level_egemaps_on_the_emobox_folds(ravdess_root, voice_store):
+    from emorec.training.multimodal import lld_corpus
+
+    corpus = lld_corpus(ravdess_root, voice_store, "ravdess", workers=1, limit_actors=(1, 4, 8))
+    assert len(corpus) == 180 and corpus.dims == {"audio": 25} and len(corpus.classes) == 8
+    e = corpus.examples[0]
+    assert e.x["audio"].shape[1] == 25 and 250 < e.x["audio"].shape[0] < 600 and e.mask["audio"].all()  # ~3-5 s at 100 Hz
+    assert sorted({f for f, *_ in corpus.folds}) == [0, 1, 2]  # actors 1, 4, 8 lie in EmoBox folds 0, 1, 2

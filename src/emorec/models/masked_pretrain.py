@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import MaskedRNN, masked_mean
+from emorec.models.blocks import InputNorm, MaskedRNN, masked_mean
 from emorec.models.sequence import SequenceModel
 
 __all__ = ["MaskedEncoder", "MaskedPretrain", "mask_frames", "reconstruction_loss"]
@@ -162,13 +162,14 @@ class MaskedPretrain(SequenceModel):
         dims = dict(DEFAULT_DIMS if dims is None else dims)
         self.dims, self.num_classes, self.affect = dims, num_classes, False
         self.modalities = tuple(m for m in ("audio", "video") if m in dims)
+        self.input_norm = nn.ModuleDict({m: InputNorm(d) for m, d in dims.items()})  # the pretraining's standardisation, or fitted
         self.encoders = nn.ModuleDict({m: MaskedEncoder(d, hidden, layers, cell, bidirectional) for m, d in dims.items()})
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden * len(self.modalities), num_classes)
 
     def sentence_features(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Per modality the mean of the encoder states over valid frames (B, hidden) (zeros for an absent modality)."""
-        return {m: masked_mean(self.encoders[m].encode(x[m] * mask[m].unsqueeze(-1), mask[m]), mask[m]) for m in self.modalities}
+        return {m: masked_mean(self.encoders[m].encode(self.input_norm[m](x[m]) * mask[m].unsqueeze(-1), mask[m]), mask[m]) for m in self.modalities}
 
     def forward_features(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> torch.Tensor:
         feats = self.sentence_features(x, mask)

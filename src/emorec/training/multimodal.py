@@ -33,7 +33,7 @@ from emorec.emotion_space import EMOTIONS, valence_arousal_of
 from emorec.models.sequence import MODALITIES
 from emorec.store import FeatureStore
 
-__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "iemocap_corpus", "meld_text_corpus", "sentiment_corpus", "text_examples", "trace_corpus"]
+__all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "iemocap_corpus", "lld_corpus", "meld_text_corpus", "sentiment_corpus", "text_examples", "trace_corpus"]
 
 AUDIO_FEATURES = ("audio.moonshine", "audio.egemaps")
 """Stored 10 Hz series concatenated into the audio input."""
@@ -446,6 +446,38 @@ def _spread_words(wemb: np.ndarray, t: int, speech: np.ndarray | None) -> tuple[
             span = slice(bounds[w], max(bounds[w + 1], bounds[w] + 1))
             text[span], mask[span] = wemb[w], True
     return text, mask
+
+
+def lld_corpus(root: str | Path, store: str | Path | FeatureStore | None, corpus: str = "ravdess", workers: int = 2,
+               limit_actors: tuple[int, ...] | None = None) -> MultimodalCorpus:
+    """A speech emotion corpus (:func:`emorec.data.speech.speech_corpus`: RAVDESS on the EmoBox actor folds, or EMO-DB
+    leave-one-speaker-out) as utterance-level examples of frame-level eGeMAPS LLDs: ``x["audio"]`` (T, 25) at 100 Hz from
+    the store's ``audio.egemaps`` — the acoustic branch of ``masked_pretrain``; video and text absent. ``limit_actors``:
+    RAVDESS actors to keep (smoke runs).
+
+    Raises
+    ------
+    DatasetError, ValueError
+        See :func:`~emorec.data.speech.speech_corpus`.
+    RuntimeError
+        Feature extraction failed for some files.
+    """
+    from emorec.data.speech import speech_corpus
+    from emorec.pipelines.extract import stored_clips
+
+    sc = speech_corpus(root, corpus, limit_actors=limit_actors)
+    store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
+    clips = dict(stored_clips(list(sc.table.path), store, ("audio.egemaps",), workers))
+    fold_of = np.full(len(sc.table), -1)
+    for k, _, test in sc.folds:
+        fold_of[test] = k
+    examples = []
+    for i, path in enumerate(sc.table.path):
+        lld = clips[path].records["audio.egemaps"]["lld"].astype(np.float32)
+        t = max(len(lld), 1)
+        x = {"audio": lld if len(lld) else np.zeros((1, lld.shape[1]), np.float32)}
+        examples.append(Example(Path(path).stem, str(sc.speakers[i]), int(fold_of[i]), int(sc.labels[i]), x, {"audio": np.arange(t) < len(lld)}))
+    return MultimodalCorpus(examples, sc.classes, {"audio": 25}, sc.dataset + "; eGeMAPS LLDs, 100 Hz", sc.protocol)
 
 
 def iemocap_corpus(root: str | Path, store: str | Path | FeatureStore | None, classes: str = "4", workers: int = 2) -> MultimodalCorpus:

@@ -22,7 +22,7 @@ from emorec.evaluation.runner import cross_validate, result_document, write_resu
 from emorec.paths import default_store
 from emorec.tasks import SequenceTask
 from emorec.training.harness import TrainConfig, fit
-from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, av_corpus, collate, iemocap_corpus, meld_text_corpus, sentiment_corpus, text_examples, trace_corpus
+from emorec.training.multimodal import MultimodalCorpus, MultimodalDataModule, av_corpus, collate, iemocap_corpus, lld_corpus, meld_text_corpus, sentiment_corpus, text_examples, trace_corpus
 
 __all__ = ["SequenceTrainConfig", "load_corpus", "predict", "score_predictions", "train_sequence_model"]
 
@@ -62,6 +62,11 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers : tuple of str
         Speakers (e.g. ``ravdess_07``) left out of every training and test set and of the final model, so a person can be
         scored by a model that has never heard or seen them.
+    label_fraction : float
+        Train on this share of each training fold's labelled examples (a class-stratified, seeded sample) — for learning
+        curves such as ``masked_pretrain``'s 10 % / 25 % / 100 % of the labels.
+    init_weights : dict of str → str
+        Pretrained encoders to start from, modality → file (``emorec pretrain``'s output), for models with ``encoders``.
     trust_pickle : bool
         Allow reading a pickled MMSA feature file (``mosi:``/``mosei:``/``sims:`` corpora): only for files from a trusted source.
     objective : dict
@@ -90,6 +95,8 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers: tuple[str, ...] = ()
     objective: dict = field(default_factory=dict)
     trust_pickle: bool = False
+    label_fraction: float = 1.0
+    init_weights: dict = field(default_factory=dict)
     ablations: dict = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 16
@@ -129,6 +136,8 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
         else:
             sset = load_mmsa_pickle(path, cfg.trust_pickle, name)
         return sentiment_corpus(sset)
+    if name in ("ravdess_lld", "emodb_lld") and folder:
+        return lld_corpus(folder, cfg.store, name.split("_")[0], cfg.workers)
     if name in ("iemocap", "iemocap7") and folder:
         if cfg.level != "utterance":
             raise ValueError(f"{name}: IEMOCAP turns are utterance-level; set level = 'utterance'")
@@ -231,6 +240,47 @@ OBJECTIVES = {"tam_ulag": _ulag_module, "late_mean": _unimodal_module}
 run_dir)`` → a Lightning module; every other model trains with :class:`~emorec.training.module.EmotionModule` and the task's loss."""
 
 
+def _label_subset(corpus: MultimodalCorpus, train_idx: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """``fraction`` of the labelled training examples, the same share of every class (at least one each), seeded;
+    unlabelled (training-only) examples are kept. ``fraction`` 1 returns ``train_idx``."""
+    if fraction >= 1.0:
+        return train_idx
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"label_fraction must be in (0, 1], not {fraction}")
+    rng = np.random.default_rng(seed)
+    labels = corpus.labels[train_idx]
+    keep = [train_idx[labels < 0]]
+    for c in np.unique(labels[labels >= 0]):
+        members = train_idx[labels == c]
+        keep.append(rng.choice(members, max(1, int(round(fraction * len(members)))), replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def _load_encoder(model, modality: str, path: str) -> None:
+    """Load a pretrained encoder (``emorec pretrain``'s file) into ``model.encoders[modality]`` and its feature
+    standardisation into ``model.input_norm[modality]``.
+
+    Raises
+    ------
+    ValueError
+        The model has no such encoder, or the file's encoder does not fit it.
+    """
+    from emorec.models.weights import read_weights
+
+    encoders = getattr(model, "encoders", None)
+    if encoders is None or modality not in encoders:
+        raise ValueError(f"init_weights: the model has no {modality!r} encoder to initialise")
+    state, meta = read_weights(path)
+    try:
+        encoders[modality].load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: the pretrained encoder does not fit the model's {modality} encoder ({str(exc).splitlines()[0]})") from None
+    norms = getattr(model, "input_norm", None)
+    if norms is not None and "mean" in meta:
+        norms[modality].mean.copy_(torch.as_tensor(meta["mean"], dtype=torch.float32))
+        norms[modality].std.copy_(torch.as_tensor(meta["std"], dtype=torch.float32))
+
+
 def _fit_input_norms(model, corpus: MultimodalCorpus, train_idx: np.ndarray, max_frames: int = 200_000, seed: int = 0) -> None:
     """Fit the model's input standardisation (:func:`emorec.models.blocks.fit_input_norms`) on the observed frames of the
     training examples only (a sample of at most ``max_frames`` per modality)."""
@@ -259,8 +309,11 @@ def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.nda
     config = dict(cfg.model_config)
     if "dims" not in config and "dims" in inspect.signature(model_info(cfg.model).factory).parameters:
         config["dims"] = dict(corpus.dims)  # the corpus's feature widths (e.g. a user's MOSI features)
+    train_idx = _label_subset(corpus, train_idx, cfg.label_fraction, cfg.seed)
     model = create_model(cfg.model, **config)
     _fit_input_norms(model, corpus, train_idx)
+    for m, path in cfg.init_weights.items():
+        _load_encoder(model, m, path)
     if getattr(model, "level", cfg.level) != cfg.level:
         raise ValueError(f"model {cfg.model} is {model.level}-level; set level = {model.level!r}")
     labels = corpus.labels[train_idx]
