@@ -35,17 +35,28 @@ class ShardStream(torch.utils.data.IterableDataset):
     rank, world : int or None
         DDP rank and world size (None: from ``torch.distributed`` when initialised, else 0 and 1).
     shuffle : bool
-        Shuffle this consumer's shard order (per ``set_epoch``) and the rows within each row group.
+        Shuffle this consumer's shard order and the rows within each row group, anew each epoch.
     seed : int
+    epochs : int or None
+        Passes over the data in one iteration: 1 (an epoch per iteration, e.g. for a finite dataloader), or None
+        (endless: epoch after epoch — for training by optimiser steps, where a resumed run skips what it consumed).
+
+    Attributes
+    ----------
+    skip : int
+        Samples to skip at the start (a run resumed by steps: the order is fixed by seed, epoch, rank and worker, so
+        skipping what the killed run consumed puts the stream where it stopped).
     """
 
-    def __init__(self, folder: str | Path, rank: int | None = None, world: int | None = None, shuffle: bool = True, seed: int = 0):
+    def __init__(self, folder: str | Path, rank: int | None = None, world: int | None = None, shuffle: bool = True, seed: int = 0, epochs: int | None = 1):
         super().__init__()
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
-        self.rank, self.world, self.shuffle, self.seed, self.epoch = rank, world, shuffle, seed, 0
+        self.rank, self.world, self.shuffle, self.seed, self.epochs = rank, world, shuffle, seed, epochs
+        self.epoch, self.skip = 0, 0
 
     def set_epoch(self, epoch: int) -> None:
+        """The first epoch of the next iteration (its shuffle order)."""
         self.epoch = epoch
 
     def consumer(self) -> tuple[int, int, int, int]:
@@ -58,14 +69,30 @@ class ShardStream(torch.utils.data.IterableDataset):
         info = torch.utils.data.get_worker_info()
         return rank, world, (info.id if info else 0), (info.num_workers if info else 1)
 
+    def samples_per_rank(self, world: int) -> int:
+        """The fewest samples any of ``world`` ranks reads per epoch (ranks must take the same number of steps)."""
+        counts = [s["count"] for s in self.manifest["shards"]]
+        return min(sum(counts[i] for i in assign_shards(len(counts), r, world)) for r in range(world))
+
     def __iter__(self):
+        import itertools
+
         rank, world, worker, workers = self.consumer()
-        mine = assign_shards(len(self.manifest["shards"]), rank, world, worker, workers)
-        rng = np.random.default_rng((self.seed, self.epoch, rank, worker))
-        if self.shuffle:
-            rng.shuffle(mine)
-        for i in mine:
-            yield from iter_shard(self.folder / self.manifest["shards"][i]["file"], self.manifest["dim"], rng if self.shuffle else None)
+        if self.skip and workers > 1:
+            raise ValueError("resuming needs workers = 0 (the interleaving of several workers is not replayed)")
+        skip = self.skip
+        epochs = itertools.count(self.epoch) if self.epochs is None else range(self.epoch, self.epoch + self.epochs)
+        for epoch in epochs:
+            mine = assign_shards(len(self.manifest["shards"]), rank, world, worker, workers)
+            rng = np.random.default_rng((self.seed, epoch, rank, worker))
+            if self.shuffle:
+                rng.shuffle(mine)
+            for i in mine:
+                for item in iter_shard(self.folder / self.manifest["shards"][i]["file"], self.manifest["dim"], rng if self.shuffle else None):
+                    if skip:
+                        skip -= 1
+                        continue
+                    yield item
 
 
 def collate_crops(items: list[tuple[str, np.ndarray]], max_frames: int = 400, rng: np.random.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,11 +125,16 @@ class PretrainModule(L.LightningModule):
     lr, weight_decay : float
     mean, std : (D,) arrays or None
         Feature standardisation (from the shards); the loss is computed on standardised features.
+    window : int
+        Steps averaged in ``train/loss_masked_window`` (an epoch's worth in :func:`pretrain`).
     """
 
-    def __init__(self, encoder: MaskedEncoder, ratio: float = 0.1, unit: str = "frames", lr: float = 1e-3, weight_decay: float = 1e-4, mean=None, std=None):
+    def __init__(self, encoder: MaskedEncoder, ratio: float = 0.1, unit: str = "frames", lr: float = 1e-3, weight_decay: float = 1e-4, mean=None, std=None,
+                 window: int = 50):
         super().__init__()
         self.encoder, self.ratio, self.unit, self.lr, self.weight_decay = encoder, ratio, unit, lr, weight_decay
+        self.recent: list[float] = []  # the last ``window`` steps' masked losses (logged as their mean)
+        self.window = window
         d = encoder.in_dim
         self.register_buffer("mean", torch.as_tensor(mean if mean is not None else np.zeros(d), dtype=torch.float32))
         self.register_buffer("std", torch.as_tensor(std if std is not None else np.ones(d), dtype=torch.float32))
@@ -115,12 +147,22 @@ class PretrainModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         losses = self.step(batch)
+        self.recent = (self.recent + [float(losses["masked"].detach())])[-self.window :]
+        self.log("train/loss_masked_window", float(np.mean(self.recent)), on_step=True, on_epoch=False, batch_size=len(batch[0]))
+        self.log("train/steps", float(self.global_step + 1), on_step=True, on_epoch=False, batch_size=len(batch[0]))  # survives ddp_spawn
         self.log("train/loss_masked", losses["masked"], prog_bar=True, on_step=True, on_epoch=True, sync_dist=True, batch_size=len(batch[0]))
         self.log("train/loss_all", losses["all"], on_step=False, on_epoch=True, sync_dist=True, batch_size=len(batch[0]))
         return losses["masked"]
 
     def configure_optimizers(self):
         return torch.optim.AdamW(self.encoder.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+    def on_train_start(self):
+        """A resumed run: the (endless) shard stream skips the samples the interrupted run consumed — ``global_step`` batches."""
+        loader = self.trainer.train_dataloader
+        stream = loader.dataset if loader is not None else None
+        if isinstance(stream, ShardStream):
+            stream.skip = self.trainer.global_step * loader.batch_size
 
 
 @dataclass
@@ -141,7 +183,9 @@ class PretrainConfig:
     unit : {"frames", "spans"}
     max_frames : int
         Random crop length of each training sequence.
-    epochs, batch_size, workers, seed : int
+    epochs : int
+        Passes over the data (``epochs × samples per rank // batch_size`` optimiser steps).
+    batch_size, workers, seed : int
     lr : float
     devices : int
         Processes (> 1: DDP, gloo on CPU).
@@ -151,6 +195,9 @@ class PretrainConfig:
     accelerator : str
     max_steps : int or None
         Stop after this many optimiser steps (smoke runs).
+    checkpoint_every : int
+        Write ``run_dir/last.ckpt`` every this many optimiser steps; a rerun with the same ``run_dir`` resumes from it, in
+        the middle of an epoch included (the stream skips what the killed run consumed; ``workers`` must be 0 then).
     """
 
     shards: str = ""
@@ -171,6 +218,7 @@ class PretrainConfig:
     strategy: str = "ddp"
     accelerator: str = "cpu"
     max_steps: int | None = None
+    checkpoint_every: int = 50
 
 
 def _feature_stats(folder: Path, manifest: dict, limit: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -187,9 +235,10 @@ def _feature_stats(folder: Path, manifest: dict, limit: int = 200) -> tuple[np.n
     return frames.mean(0), frames.std(0) + 1e-6
 
 
-def pretrain(cfg: PretrainConfig) -> dict:
+def pretrain(cfg: PretrainConfig, callbacks: list | None = None) -> dict:
     """Masked-frame pretraining of one modality's encoder from a shard folder; writes ``cfg.out`` (safetensors with the
-    encoder's configuration and the feature statistics) and returns the last epoch's losses.
+    encoder's configuration and the feature statistics) and returns the last epoch's losses and ``global_step``.
+    ``callbacks``: extra Lightning callbacks.
 
     Raises
     ------
@@ -205,17 +254,25 @@ def pretrain(cfg: PretrainConfig) -> dict:
     L.seed_everything(cfg.seed, workers=True)
     mean, std = _feature_stats(folder, manifest)
     encoder = MaskedEncoder(manifest["dim"], cfg.hidden, cfg.layers, cfg.cell)
-    module = PretrainModule(encoder, cfg.ratio, cfg.unit, cfg.lr, mean=mean, std=std)
-    stream = ShardStream(folder, seed=cfg.seed)
+    stream = ShardStream(folder, seed=cfg.seed, epochs=None)  # endless: training is counted in optimiser steps
+    steps_per_epoch = max(1, stream.samples_per_rank(cfg.devices) // cfg.batch_size)
+    module = PretrainModule(encoder, cfg.ratio, cfg.unit, cfg.lr, mean=mean, std=std, window=steps_per_epoch)
+    max_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
     loader = torch.utils.data.DataLoader(stream, batch_size=cfg.batch_size, num_workers=cfg.workers,
                                          collate_fn=partial(collate_crops, max_frames=cfg.max_frames, rng=np.random.default_rng(cfg.seed)))
     run = Path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    trainer = L.Trainer(max_epochs=cfg.epochs, max_steps=cfg.max_steps or -1, accelerator=cfg.accelerator, devices=cfg.devices,
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    checkpoint = ModelCheckpoint(dirpath=run, save_last=True, save_top_k=0, every_n_train_steps=cfg.checkpoint_every)
+    trainer = L.Trainer(max_epochs=-1, max_steps=max_steps, accelerator=cfg.accelerator, devices=cfg.devices,
                         strategy=cfg.strategy if cfg.devices > 1 else "auto", default_root_dir=run, logger=L.pytorch.loggers.CSVLogger(run, name="logs"),
-                        enable_progress_bar=True, enable_checkpointing=False, num_sanity_val_steps=0)
-    trainer.fit(module, loader)
+                        enable_progress_bar=True, callbacks=[checkpoint, *(callbacks or [])], num_sanity_val_steps=0)
+    resume = run / "last.ckpt"
+    trainer.fit(module, loader, ckpt_path=str(resume) if resume.exists() else None)  # emorec's own checkpoint
     losses = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    losses["global_step"] = float(max(trainer.global_step, losses.get("train/steps", 0.0)))
+    losses["loss_masked_last_epoch"] = losses.get("train/loss_masked_window", float("nan"))  # the last epoch's steps (since a restart)
     if trainer.is_global_zero:
         meta = {"modality": manifest["modality"], "config": asdict(cfg), "mean": mean.tolist(), "std": std.tolist(), "losses": losses,
                 "encoder": {"in_dim": manifest["dim"], "hidden": cfg.hidden, "layers": cfg.layers, "cell": cfg.cell}}
