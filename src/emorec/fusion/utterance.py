@@ -79,16 +79,18 @@ class UtteranceModelFusion(Fusion):
     attention_label: ClassVar[str] = "attention"
     """Prefix of the attention table's weight columns: ``hop`` → ``hop<n>_<modality>`` (one per hop), else ``<label>_<modality>``."""
 
-    def outputs(self, features: ClipFeatures) -> tuple[list[slice], np.ndarray, np.ndarray, pd.DataFrame]:
-        """Per utterance: the spans, the model outputs (U, K[+2]) and whether any modality is observed (U,); and the attention
-        table: one row per frame (``time``, ``utterance`` (−1 outside any read utterance), one column of weights per
-        attention step; each utterance's weights of a step sum to 1 over its observed frames)."""
+    def outputs(self, features: ClipFeatures) -> tuple[list[slice], np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+        """Per utterance: the spans, the model outputs (U, K[+2]) and whether any modality is observed (U,); per frame
+        whether any modality is observed (T,); and the attention table: one row per frame (``time``, ``utterance`` (−1
+        outside any read utterance), one column of weights per attention step; each utterance's weights of a step sum to 1
+        over its observed frames)."""
         import torch
 
         model = cached_model(self.model_name, self.weights)
         x, mask = sequence_inputs(features, model.dims)
+        observed = np.any(np.stack(list(mask.values())), axis=0)
         spans = utterance_spans(features)
-        present = np.array([any(mask[m][s].any() for m in mask) for s in spans], bool)
+        present = np.array([observed[s].any() for s in spans], bool)
         outs = np.zeros((len(spans), model.num_outputs), np.float32)
         table = {"time": np.round(features.timestamps, 3), "utterance": np.full(features.num_frames, -1)}
         with torch.inference_mode():
@@ -103,14 +105,12 @@ class UtteranceModelFusion(Fusion):
                 for n, (m, w) in enumerate(steps):
                     col = f"hop{n + 1}_{m}" if self.attention_label == "hop" else f"{self.attention_label}_{m}"
                     table.setdefault(col, np.zeros(features.num_frames, np.float32))[s] = w[0].numpy()
-        return spans, outs, present, pd.DataFrame(table)
+        return spans, outs, present, observed, pd.DataFrame(table)
 
     def fuse(self, readings: dict[str, Reading], features: ClipFeatures) -> FusedReading:
         model = cached_model(self.model_name, self.weights)
-        spans, outs, present, attention = self.outputs(features)
+        spans, outs, present, observed, attention = self.outputs(features)
         t, k = features.num_frames, model.num_classes
-        _, mask = sequence_inputs(features, model.dims)
-        observed = np.any(np.stack(list(mask.values())), axis=0)  # frames where any modality is read
         probs, va, fmask = np.full((t, len(EMOTIONS)), np.nan), np.full((t, 2), np.nan), np.zeros(t, bool)
         for s, o, ok in zip(spans, outs, present):
             if not ok:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import InputNorm, MaskedRNN, masked_mean
+from emorec.models.blocks import InputNorm, MaskedRNN, masked_mean, uncompact
 from emorec.models.sequence import SequenceModel
 
 __all__ = ["MaskedEncoder", "MaskedPretrain", "mask_frames", "reconstruction_loss"]
@@ -119,12 +119,8 @@ class MaskedEncoder(nn.Module):
         self.decoder = nn.Linear(hidden, in_dim)
 
     def encode(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        h, h_mask, _ = self.rnn(x, valid)  # compacted over valid frames (masked frames are valid zeros)
-        out = torch.zeros(*valid.shape, h.shape[-1], dtype=h.dtype, device=h.device)
-        lengths = valid.sum(1)
-        for b in range(valid.shape[0]):
-            out[b, valid[b]] = h[b, : int(lengths[b])]
-        return out
+        h, _, _ = self.rnn(x, valid)  # compacted over valid frames (masked frames are valid zeros)
+        return uncompact(h, valid)
 
     def reconstruct(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encode(x, valid))

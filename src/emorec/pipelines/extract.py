@@ -152,7 +152,7 @@ def extract_clip(
                     warnings.simplefilter("always", MediaWarning)
                     # decode once, collecting media warnings as notes
                     clip.audio  # noqa: B018
-                notes += [str(w.message).split(": ", 1)[-1] for w in caught if issubclass(w.category, MediaWarning)]
+                _add_media_notes(caught, notes)
                 peak = float(np.abs(clip.audio).max()) if clip.audio.size else 0.0
                 audio_ok = peak >= SILENCE_PEAK
                 if not audio_ok:
@@ -173,12 +173,7 @@ def extract_clip(
             raise
         except Exception as exc:
             raise ExtractionError(clip.path, f"{ext.name} failed: {type(exc).__name__}: {exc}") from exc
-        for w in caught:
-            note = str(w.message).split(": ", 1)[-1]
-            if issubclass(w.category, MediaWarning) and note not in notes:
-                notes.append(note)
-            elif not issubclass(w.category, MediaWarning):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        _add_media_notes(caught, notes)
         if ext.needs == "audio" and clip.audio_gaps:
             _mask_gaps(record, clip.audio_gaps, clip.num_frames)
         records[ext.name] = record
@@ -255,6 +250,18 @@ def _worker(path: str, store_root: str, extractors: Sequence[str], params: dict 
     except Exception as exc:  # keep the batch going; the message names the file
         return path, [], [], f"{path}: unexpected {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"
     return path, report.computed.get(path, []), report.reused.get(path, []), None
+
+
+def _add_media_notes(caught: list, notes: list[str]) -> None:
+    """Caught warnings: each :class:`MediaWarning` becomes a note (its text without the file name, once); any other
+    warning is re-issued."""
+    for w in caught:
+        if issubclass(w.category, MediaWarning):
+            note = str(w.message).split(": ", 1)[-1]
+            if note not in notes:
+                notes.append(note)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _mask_gaps(record: Record, gaps: list[tuple[float, float]], num_frames: int) -> None:

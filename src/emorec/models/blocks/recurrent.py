@@ -29,13 +29,12 @@ def compact(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 
 
 def uncompact(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """The inverse of :func:`compact` for per-step values: ``values`` (B, L) over the compacted observed steps, ``mask``
-    (B, T) the original mask → (B, T) with each value back on its frame, 0 on unobserved frames (e.g. attention weights
-    drawn on the input grid)."""
-    out = torch.zeros(mask.shape, dtype=values.dtype, device=values.device)
-    lengths = mask.sum(1)
-    for b in range(mask.shape[0]):
-        out[b, mask[b]] = values[b, : int(lengths[b])]
+    """The inverse of :func:`compact`: ``values`` (B, L, ...) over the compacted observed steps, ``mask`` (B, T) the
+    original mask → (B, T, ...) with each value back on its frame, 0 on unobserved frames (e.g. attention weights or
+    encoder states drawn on the input grid)."""
+    out = torch.zeros(*mask.shape, *values.shape[2:], dtype=values.dtype, device=values.device)
+    prefix = torch.arange(values.shape[1], device=mask.device)[None, :] < mask.sum(1, keepdim=True)  # compacted steps in use
+    out[mask] = values[prefix]  # both selections run row by row, in time order
     return out
 
 
