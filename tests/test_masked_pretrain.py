@@ -1,6 +1,8 @@
 """masked_pretrain (patent 001): exact 10 % masking that never picks padding, a loss that ignores padding, masked mean
 pooling, shards read exactly once per epoch across 2 ranks × 2 dataloader workers, and pretraining that learns."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -208,3 +210,34 @@ def test_an_endless_stream_resumes_at_the_sample_it_stopped_at(tmp_path):
     resumed = ShardStream(folder, rank=0, world=1, seed=3, epochs=None)
     resumed.skip = 27
     assert [sid for sid, _ in itertools.islice(resumed, 23)] == full[27:50]
+
+
+def test_finetune_pretrains_each_fold_without_its_test_clips_and_compares_with_scratch(tmp_path):
+    """emorec finetune: one encoder per fold, pretrained on the shards minus that fold's test clips (matched by file stem),
+    then pretrained and scratch rows at each label fraction on the same folds."""
+    from emorec.models.weights import read_weights
+    from emorec.training.finetune import FinetuneConfig, finetune
+    from emorec.training.multimodal import Example, MultimodalCorpus
+    from emorec.training.pretrain import ShardStream
+
+    rng = np.random.default_rng(0)
+    examples = [Example(f"c{i:02d}", f"spk{i % 3}", i % 3, i % 2, {"audio": (rng.normal(size=(12, 5)) + 2 * (i % 2)).astype(np.float32)},
+                        {"audio": np.ones(12, bool)}) for i in range(24)]
+    corpus = MultimodalCorpus(examples, ("neutral", "happy"), {"audio": 5}, "toy", "toy folds")
+    unlabelled = [(f"/data/extra/u{j}.flac", rng.normal(size=(15, 5))) for j in range(8)]
+    folder = write_shards([(f"/data/toy/{e.id}.flac", e.x["audio"]) for e in examples] + unlabelled, tmp_path / "shards", "audio", shard_size=10)
+    fold0 = [e.id for e in examples if e.fold == 0]
+    kept = [sid for sid, _ in ShardStream(folder, shuffle=False, exclude=fold0)]
+    assert len(kept) == 32 - 8 and not any(Path(s).stem in fold0 for s in kept)
+
+    cfg = FinetuneConfig(shards=str(folder), run_dir=str(tmp_path / "run"), workers=1, epochs=2, batch_size=8, fractions=(1.0, 0.5),
+                         model_config={"hidden": 8, "layers": 1, "num_classes": 2, "modalities": ["audio"]}, pretrain={"epochs": 1, "batch_size": 8})
+    result = finetune(cfg, corpus)
+    names = [r["model"] for r in result["results"]]
+    assert len(names) == 4 and "pretrained, 100 % labels" in names[0]
+    assert [n.split(": ")[-1] for n in names[1:]] == ["pretrained, 50 % labels", "scratch, 100 % labels", "scratch, 50 % labels"]
+    assert all(len(r["folds"]) == 3 for r in result["results"])
+    for k in range(3):
+        _, meta = read_weights(tmp_path / "run" / "pretrain" / f"fold{k}.safetensors")
+        assert meta["excluded"] == 8 and meta["encoder"]["hidden"] == 8
+    assert '"init_weights": {}' in result["results"][2]["features"] and "fold{fold}" in result["results"][0]["features"]

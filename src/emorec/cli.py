@@ -580,6 +580,34 @@ def pretrain_command(
     typer.echo("  ".join(f"{k} {v:.4f}" for k, v in sorted(losses.items())) + f"  → {out}")
 
 
+@app.command("finetune")
+def finetune_command(
+    config: Annotated[Path, typer.Option(help="Settings file (TOML or YAML): FinetuneConfig — shards, corpus, model_config, [pretrain], fractions.")],
+    results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Weights of the final model (pretrained on all shards, fine-tuned on every fold).")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="Fold encoders, checkpoints and logs (a rerun reuses the encoders).")] = None,
+    store: Annotated[Path, typer.Option(help="Feature store.")] = DEFAULT_STORE,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """masked_pretrain (patent 001): pretrain an encoder per fold without its test clips, fine-tune it with 10/25/100 % of the
+    labels and compare with the same model trained from scratch, on speaker-independent folds."""
+    from emorec.errors import EmorecError
+    from emorec.training.config import load_config
+    from emorec.training.finetune import FinetuneConfig, finetune
+
+    try:
+        cfg = load_config(FinetuneConfig, config, store=str(store), results=str(results) if results else None, out=str(out) if out else None,
+                          run_dir=str(run_dir) if run_dir else None, seed=seed)
+        result = finetune(cfg)
+    except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    for r in result["results"]:
+        typer.echo(r["model"])
+        _print_cv(r)
+    if out:
+        typer.echo(f"weights: {out}")
+
+
 @app.command("check-mechanism")
 def check_mechanism_command(
     model: Annotated[str, typer.Argument(help="amh (pointer task: hops 0, 1, 3) or tam_ulag (conflict task: ULAG's generated labels).")],

@@ -22,7 +22,7 @@ import numpy as np
 
 from emorec.errors import DatasetError
 
-__all__ = ["assign_shards", "iter_shard", "read_manifest", "write_shards"]
+__all__ = ["assign_shards", "iter_shard", "read_manifest", "shard_ids", "write_shards"]
 
 MANIFEST = "shards.json"
 
@@ -107,3 +107,10 @@ def iter_shard(path: str | Path, dim: int, rng: np.random.Generator | None = Non
         ids, frames, data = table.column("id").to_pylist(), table.column("frames").to_pylist(), table.column("data").to_pylist()
         for j in (rng.permutation(len(ids)) if rng is not None else range(len(ids))):
             yield ids[j], np.frombuffer(data[j], "<f4").reshape(frames[j], dim)
+
+
+def shard_ids(path: str | Path) -> list[str]:
+    """The ids of one shard file's sequences, in stored order (reads the ``id`` column only)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=["id"]).column("id").to_pylist()

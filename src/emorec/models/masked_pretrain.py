@@ -139,29 +139,39 @@ class MaskedPretrain(SequenceModel):
     Parameters
     ----------
     dims : dict of str → int
-        Input width per modality read (``{"audio": 25}`` for the acoustic branch alone, both for the fusion).
+        Input width per modality (``{"audio": 25}`` for the acoustic branch alone, both for the fusion; other keys, e.g.
+        a corpus's ``text``, are ignored).
     hidden, layers : int
     cell : {"gru", "lstm"}
     bidirectional : bool
     num_classes : int
     dropout : float
+    modalities : tuple of str or None
+        The branches read, among ``audio`` and ``video`` present in ``dims`` (None: all of them) — one for a fine-tuned
+        branch, both for the fused model.
+    affect : bool
+        Also output valence and arousal (two more outputs after the class logits), for ``emorec analyze``'s timeline; the
+        patent's model is classes only (False).
 
     The encoders are ``self.encoders[m]`` (:class:`MaskedEncoder`); pretraining uses their ``reconstruct``, fine-tuning
-    and fusion :meth:`forward`.
+    and fusion :meth:`forward` → (B, num_classes [+ 2]).
     """
 
     level = "utterance"
 
     def __init__(self, dims: dict | None = None, hidden: int = 128, layers: int = 2, cell: str = "gru", bidirectional: bool = True,
-                 num_classes: int = 7, dropout: float = 0.2):
+                 num_classes: int = 7, dropout: float = 0.2, modalities: tuple[str, ...] | None = None, affect: bool = False):
         super().__init__()
         dims = dict(DEFAULT_DIMS if dims is None else dims)
-        self.dims, self.num_classes, self.affect = dims, num_classes, False
-        self.modalities = tuple(m for m in ("audio", "video") if m in dims)
-        self.input_norm = nn.ModuleDict({m: InputNorm(d) for m, d in dims.items()})  # the pretraining's standardisation, or fitted
-        self.encoders = nn.ModuleDict({m: MaskedEncoder(d, hidden, layers, cell, bidirectional) for m, d in dims.items()})
+        self.modalities = tuple(m for m in ("audio", "video") if m in dims and (modalities is None or m in modalities))
+        if not self.modalities:
+            raise ValueError(f"masked_pretrain reads audio and/or video; dims has {sorted(dims)}, modalities {modalities}")
+        self.dims = {m: dims[m] for m in self.modalities}
+        self.num_classes, self.affect = num_classes, affect
+        self.input_norm = nn.ModuleDict({m: InputNorm(d) for m, d in self.dims.items()})  # the pretraining's standardisation, or fitted
+        self.encoders = nn.ModuleDict({m: MaskedEncoder(d, hidden, layers, cell, bidirectional) for m, d in self.dims.items()})
         self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden * len(self.modalities), num_classes)
+        self.head = nn.Linear(hidden * len(self.modalities), num_classes + (2 if affect else 0))
 
     def sentence_features(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Per modality the mean of the encoder states over valid frames (B, hidden) (zeros for an absent modality)."""

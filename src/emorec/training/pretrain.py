@@ -13,14 +13,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import lightning as L
 import numpy as np
 import torch
 
-from emorec.data.shards import assign_shards, iter_shard, read_manifest
+from emorec.data.shards import assign_shards, iter_shard, read_manifest, shard_ids
 from emorec.models.masked_pretrain import MaskedEncoder, mask_frames, reconstruction_loss
 
 __all__ = ["PretrainConfig", "PretrainModule", "ShardStream", "collate_crops", "pretrain"]
@@ -40,6 +41,9 @@ class ShardStream(torch.utils.data.IterableDataset):
     epochs : int or None
         Passes over the data in one iteration: 1 (an epoch per iteration, e.g. for a finite dataloader), or None
         (endless: epoch after epoch — for training by optimiser steps, where a resumed run skips what it consumed).
+    exclude : collection of str
+        Sequences left out, by the file stem of their id (e.g. a cross-validation fold's test clips, so a fold's encoder
+        never hears its test speakers).
 
     Attributes
     ----------
@@ -48,12 +52,20 @@ class ShardStream(torch.utils.data.IterableDataset):
         skipping what the killed run consumed puts the stream where it stopped).
     """
 
-    def __init__(self, folder: str | Path, rank: int | None = None, world: int | None = None, shuffle: bool = True, seed: int = 0, epochs: int | None = 1):
+    def __init__(self, folder: str | Path, rank: int | None = None, world: int | None = None, shuffle: bool = True, seed: int = 0, epochs: int | None = 1,
+                 exclude: Collection[str] = ()):
         super().__init__()
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
         self.rank, self.world, self.shuffle, self.seed, self.epochs = rank, world, shuffle, seed, epochs
+        self.exclude = frozenset(exclude)
         self.epoch, self.skip = 0, 0
+
+    def counts(self) -> list[int]:
+        """Sequences per shard after ``exclude``."""
+        if not self.exclude:
+            return [s["count"] for s in self.manifest["shards"]]
+        return [sum(not _excluded(i, self.exclude) for i in shard_ids(self.folder / s["file"])) for s in self.manifest["shards"]]
 
     def set_epoch(self, epoch: int) -> None:
         """The first epoch of the next iteration (its shuffle order)."""
@@ -71,7 +83,7 @@ class ShardStream(torch.utils.data.IterableDataset):
 
     def samples_per_rank(self, world: int) -> int:
         """The fewest samples any of ``world`` ranks reads per epoch (ranks must take the same number of steps)."""
-        counts = [s["count"] for s in self.manifest["shards"]]
+        counts = self.counts()
         return min(sum(counts[i] for i in assign_shards(len(counts), r, world)) for r in range(world))
 
     def __iter__(self):
@@ -89,10 +101,16 @@ class ShardStream(torch.utils.data.IterableDataset):
                 rng.shuffle(mine)
             for i in mine:
                 for item in iter_shard(self.folder / self.manifest["shards"][i]["file"], self.manifest["dim"], rng if self.shuffle else None):
+                    if self.exclude and _excluded(item[0], self.exclude):
+                        continue
                     if skip:
                         skip -= 1
                         continue
                     yield item
+
+
+def _excluded(sid: str, stems: frozenset[str]) -> bool:
+    return Path(sid).stem in stems
 
 
 def collate_crops(items: list[tuple[str, np.ndarray]], max_frames: int = 400, rng: np.random.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -198,6 +216,8 @@ class PretrainConfig:
     checkpoint_every : int
         Write ``run_dir/last.ckpt`` every this many optimiser steps; a rerun with the same ``run_dir`` resumes from it, in
         the middle of an epoch included (the stream skips what the killed run consumed; ``workers`` must be 0 then).
+    exclude : tuple of str
+        File stems of sequences left out (:class:`ShardStream`), e.g. a fold's test clips.
     """
 
     shards: str = ""
@@ -219,13 +239,16 @@ class PretrainConfig:
     accelerator: str = "cpu"
     max_steps: int | None = None
     checkpoint_every: int = 50
+    exclude: tuple[str, ...] = field(default=(), repr=False)
 
 
-def _feature_stats(folder: Path, manifest: dict, limit: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and standard deviation over the first ``limit`` sequences (standardisation for the loss)."""
+def _feature_stats(folder: Path, manifest: dict, limit: int = 200, exclude: frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation over the first ``limit`` sequences not excluded (standardisation for the loss)."""
     seqs = []
     for s in manifest["shards"]:
-        for _, seq in iter_shard(folder / s["file"], manifest["dim"]):
+        for sid, seq in iter_shard(folder / s["file"], manifest["dim"]):
+            if _excluded(sid, exclude):
+                continue
             seqs.append(seq)
             if len(seqs) >= limit:
                 break
@@ -252,9 +275,9 @@ def pretrain(cfg: PretrainConfig, callbacks: list | None = None) -> dict:
     folder = Path(cfg.shards)
     manifest = read_manifest(folder)
     L.seed_everything(cfg.seed, workers=True)
-    mean, std = _feature_stats(folder, manifest)
+    mean, std = _feature_stats(folder, manifest, exclude=frozenset(cfg.exclude))
     encoder = MaskedEncoder(manifest["dim"], cfg.hidden, cfg.layers, cfg.cell)
-    stream = ShardStream(folder, seed=cfg.seed, epochs=None)  # endless: training is counted in optimiser steps
+    stream = ShardStream(folder, seed=cfg.seed, epochs=None, exclude=cfg.exclude)  # endless: training is counted in optimiser steps
     steps_per_epoch = max(1, stream.samples_per_rank(cfg.devices) // cfg.batch_size)
     module = PretrainModule(encoder, cfg.ratio, cfg.unit, cfg.lr, mean=mean, std=std, window=steps_per_epoch)
     max_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
@@ -274,7 +297,7 @@ def pretrain(cfg: PretrainConfig, callbacks: list | None = None) -> dict:
     losses["global_step"] = float(max(trainer.global_step, losses.get("train/steps", 0.0)))
     losses["loss_masked_last_epoch"] = losses.get("train/loss_masked_window", float("nan"))  # the last epoch's steps (since a restart)
     if trainer.is_global_zero:
-        meta = {"modality": manifest["modality"], "config": asdict(cfg), "mean": mean.tolist(), "std": std.tolist(), "losses": losses,
+        meta = {"modality": manifest["modality"], "config": {k: v for k, v in asdict(cfg).items() if k != "exclude"}, "excluded": len(cfg.exclude), "mean": mean.tolist(), "std": std.tolist(), "losses": losses,
                 "encoder": {"in_dim": manifest["dim"], "hidden": cfg.hidden, "layers": cfg.layers, "cell": cfg.cell}}
         Path(cfg.out).parent.mkdir(parents=True, exist_ok=True)
         save_weights(cfg.out, encoder.state_dict(), meta)

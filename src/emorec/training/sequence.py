@@ -66,7 +66,9 @@ class SequenceTrainConfig(TrainConfig):
         Train on this share of each training fold's labelled examples (a class-stratified, seeded sample) — for learning
         curves such as ``masked_pretrain``'s 10 % / 25 % / 100 % of the labels.
     init_weights : dict of str → str
-        Pretrained encoders to start from, modality → file (``emorec pretrain``'s output), for models with ``encoders``.
+        Pretrained encoders to start from, modality → file (``emorec pretrain``'s output), for models with ``encoders``;
+        ``{fold}`` in a path is replaced by the fold index (``all`` for the final model), for encoders pretrained without
+        each fold's test speakers (:func:`emorec.training.finetune.finetune`).
     trust_pickle : bool
         Allow reading a pickled MMSA feature file (``mosi:``/``mosei:``/``sims:`` corpora): only for files from a trusted source.
     objective : dict
@@ -74,8 +76,9 @@ class SequenceTrainConfig(TrainConfig):
         ``tam_ulag``: ``ulag``, ``unimodal_weight``).
     ablations : dict of str → dict
         Variants cross-validated in the same run on the same folds: name → ``model_config`` overrides
-        (e.g. ``{"concat": {"fusion": "concat"}}``), plus ``objective`` overrides under the key ``objective``;
-        the result is then a result set, the full model first.
+        (e.g. ``{"concat": {"fusion": "concat"}}``), plus ``objective`` overrides under the key ``objective`` and
+        replacements of ``label_fraction`` and ``init_weights`` under those keys; the result is then a result set, the
+        full model first.
     """
 
     model: str = ""
@@ -299,7 +302,7 @@ def _fit_input_norms(model, corpus: MultimodalCorpus, train_idx: np.ndarray, max
     fit_input_norms(model, frames)
 
 
-def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str):
+def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str, fold: int | str = "all"):
     import inspect
 
     from emorec.models import create_model, model_info
@@ -313,7 +316,7 @@ def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.nda
     model = create_model(cfg.model, **config)
     _fit_input_norms(model, corpus, train_idx)
     for m, path in cfg.init_weights.items():
-        _load_encoder(model, m, path)
+        _load_encoder(model, m, str(path).replace("{fold}", str(fold)))
     if getattr(model, "level", cfg.level) != cfg.level:
         raise ValueError(f"model {cfg.model} is {model.level}-level; set level = {model.level!r}")
     labels = corpus.labels[train_idx]
@@ -363,11 +366,12 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
 
     def run(name: str, run_cfg: SequenceTrainConfig) -> dict:
         def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
-            model = _train(run_cfg, corpus, np.flatnonzero(train), f"{run_cfg.run_dir}/fold{k}")
+            model = _train(run_cfg, corpus, np.flatnonzero(train), f"{run_cfg.run_dir}/fold{k}", fold=k)
             return score_predictions(task, *predict(model, corpus, np.flatnonzero(test)), sentiment_scale=corpus.sentiment_scale)
 
         folds, summary = cross_validate(corpus.folds, score_fold, run_cfg.folds_only)
-        settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "objective", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay", "limit_per_fold")}
+        settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "objective", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay",
+                                                                   "limit_per_fold", "label_fraction", "init_weights")}
         return result_document(
             name, corpus.dataset, corpus.protocol + f"; {run_cfg.level} level; fixed schedule, nothing chosen on a test fold",
             [run_cfg.seed], summary, folds, commit=commit,
@@ -379,7 +383,8 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
     for name, overrides in cfg.ablations.items():
         overrides = dict(overrides)
         objective = {**cfg.objective, **overrides.pop("objective", {})}
-        variant = replace(cfg, model_config={**cfg.model_config, **overrides}, objective=objective, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={})
+        fields = {k: overrides.pop(k) for k in ("label_fraction", "init_weights") if k in overrides}
+        variant = replace(cfg, model_config={**cfg.model_config, **overrides}, objective=objective, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={}, **fields)
         variants.append(run(f"{cfg.model} ablation: {name}", variant))
     if cfg.out:
         final = _train(cfg, corpus, np.arange(len(corpus)), f"{cfg.run_dir}/all")
