@@ -1,4 +1,4 @@
-"""Utterance-level models as fusions for ``emorec analyze``: ``tam_ulag`` and ``amh`` read the clip's stored voice, face
+"""Utterance-level models as fusions for ``emorec analyze``: ``tam_ulag``, ``amh`` and ``masked_pretrain`` read the clip's stored voice, face
 and word embeddings (the same inputs as ``tcn_gated``, :func:`~emorec.fusion.tcn_gated.sequence_inputs`) one utterance at a
 time and give each utterance one set of class probabilities and one valence/arousal, written on its frames where some
 modality is observed.
@@ -22,7 +22,7 @@ from emorec.fusion.tcn_gated import AUDIO_SERIES, TEXT_SERIES, VIDEO_SERIES, seq
 from emorec.readings.base import Reading
 from emorec.timeseries import span_to_frames
 
-__all__ = ["AMHFusion", "TAMULAGFusion", "UtteranceModelFusion", "utterance_spans"]
+__all__ = ["AMHFusion", "MaskedPretrainFusion", "TAMULAGFusion", "UtteranceModelFusion", "utterance_spans"]
 
 
 def utterance_spans(features: ClipFeatures, max_gap_seconds: float = 4.0) -> list[slice]:
@@ -101,7 +101,7 @@ class UtteranceModelFusion(Fusion):
                 ms = {m: torch.from_numpy(v[s])[None] for m, v in mask.items()}
                 outs[i] = model(xs, ms)[0].numpy()
                 table["utterance"][s] = i
-                steps = model.attention(xs, ms)
+                steps = model.attention(xs, ms) if hasattr(model, "attention") else []  # masked_pretrain pools without attention
                 for n, (m, w) in enumerate(steps):
                     col = f"hop{n + 1}_{m}" if self.attention_label == "hop" else f"{self.attention_label}_{m}"
                     table.setdefault(col, np.zeros(features.num_frames, np.float32))[s] = w[0].numpy()
@@ -139,3 +139,11 @@ class AMHFusion(UtteranceModelFusion):
     description = ("amh (Yoon et al. 2020, seed 003): per utterance, GRU encoders over voice, face and word embeddings and attentive "
                    "modality hopping video → audio → text; composite (label-paired) training data")
     model_name = "amh"
+
+
+@register_fusion("masked_pretrain")
+class MaskedPretrainFusion(UtteranceModelFusion):
+    description = ("masked_pretrain (patent 001, seed 001): per utterance, recurrent encoders over the voice and face embeddings, mean-pooled "
+                   "over the observed frames and concatenated (feature-level fusion); the words are not read; composite (label-paired) training data")
+    model_name = "masked_pretrain"
+    requires = (*AUDIO_SERIES, VIDEO_SERIES)

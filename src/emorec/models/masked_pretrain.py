@@ -130,7 +130,7 @@ class MaskedEncoder(nn.Module):
     "masked_pretrain", task="classification", modalities=("audio", "video"), level="utterance",
     inputs="audio.egemaps LLDs (25, 100 Hz) and/or face.cnn embeddings (768, 10 Hz), with masks",
     outputs="class logits per utterance (fine-tuned branch or the fused model); reconstruction in pretraining",
-    weights=None, card="docs/models/masked_pretrain.md",
+    weights="masked_pretrain.safetensors", card="docs/models/masked_pretrain.md",
     source="patent 001 (methods.md §2): masked-frame pretraining of RNN encoders (10 % zeroed, L2 reconstruction), mean pooling + FC, feature-level fusion",
 )
 class MaskedPretrain(SequenceModel):

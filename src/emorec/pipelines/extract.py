@@ -332,6 +332,7 @@ def extract_many(
         except ImportError:
             raise EmorecError(None, "the Ray backend needs the 'cluster' extra: pip install 'emorec[cluster]'") from None
         if not ray.is_initialized():
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # emorec runs offline: Ray's usage report only times out
             ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
         task = ray.remote(num_cpus=1)(_worker)
         pending = [task.remote(f, str(store.root), list(extractors), params) for f in files]
