@@ -241,3 +241,5 @@ def test_finetune_pretrains_each_fold_without_its_test_clips_and_compares_with_s
         _, meta = read_weights(tmp_path / "run" / "pretrain" / f"fold{k}.safetensors")
         assert meta["excluded"] == 8 and meta["encoder"]["hidden"] == 8
     assert '"init_weights": {}' in result["results"][2]["features"] and "fold{fold}" in result["results"][0]["features"]
+    curve = [(r["learning_curve"]["init"], r["learning_curve"]["label_fraction"]) for r in result["results"]]
+    assert curve == [("pretrained", 1.0), ("pretrained", 0.5), ("scratch", 1.0), ("scratch", 0.5)]

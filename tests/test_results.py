@@ -76,3 +76,17 @@ def test_composite_and_real_av_results_are_in_separate_sections(tmp_path):
     real, composite = page.index("## Real audio-visual clips"), page.index("## Composite (label-paired) corpora")
     assert real < page.index("| analyze (fusion masked_mean) |") < composite < page.index("| tiny | composite")
     assert "| analyze (fusion masked_mean): face reading alone (10 clips) |" in page
+
+
+def test_learning_curves_pair_pretrained_and_scratch_rows_at_each_share_of_the_labels(tmp_path):
+    def row(init, f, ua):
+        return {"model": f"masked_pretrain (RAVDESS; {init})", "dataset": "RAVDESS speech", "protocol": "EmoBox 6 actor-independent folds", "seeds": [0],
+                "metrics": {"ua_mean": ua, "ua_std": 0.02, "f1_weighted_mean": ua - 0.01}, "date": "2026-12-03", "commit": "abc",
+                "learning_curve": {"init": init, "label_fraction": f, "group": "RAVDESS LLDs"}}
+
+    rows = [row("pretrained", 1.0, 0.5), row("pretrained", 0.1, 0.4), row("scratch", 1.0, 0.45), row("scratch", 0.1, 0.3)]
+    page = _page(tmp_path, curve={"kind": "result_set", "results": rows})
+    assert "| masked_pretrain | RAVDESS LLDs | 100 % | 50.0 ± 2.0 | 45.0 ± 2.0 | 5.0 | 49.0 | 44.0 | R6 |" in page
+    assert "| masked_pretrain | RAVDESS LLDs | 10 % | 40.0 ± 2.0 | 30.0 ± 2.0 | 10.0 |" in page
+    assert page.index("100 %") < page.index("| 10 %")
+    assert "## Classification" not in page  # not repeated as plain rows

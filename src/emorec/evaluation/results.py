@@ -218,6 +218,7 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
     results_dir, out = Path(results_dir), Path(out)
     sections: dict[str, list[str]] = {"classification": [], "av": [], "composite": [], "regression": [], "sentiment": [], "synthetic": []}
     benches, notes, used = [], [], set()
+    curves: dict[tuple[str, str], dict] = {}  # (file, group) → {(init, fraction): (result, tail)}
     entries = []  # (file, one result); a "result_set" file holds several results (e.g. the voice baselines)
     for path in sorted(results_dir.glob("*.json")):
         d = json.loads(path.read_text())
@@ -232,6 +233,11 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
         link = f"[json]({src})"
         seeds = ", ".join(map(str, d.get("seeds", [])))
         tail = f"{pid} | {seeds} | {d.get('date', '')} | {d.get('commit', '')} | {link} |"
+        if "learning_curve" in d:  # pretrained vs scratch at each share of the labels: one table of their own
+            lc = d["learning_curve"]
+            curves.setdefault((src, lc["group"]), {})[(lc["init"], lc["label_fraction"])] = (d, tail)
+            notes += _notes(d, pid, src)
+            continue
         if d.get("kind") == "regression":
             m = d["metrics"]
             row = f"| {d['model']} | {_short(d['dataset'])} | {_r(m, 'pearson_valence')} | {_r(m, 'pearson_arousal')} | {_r(m, 'pearson_dominance')} | {_r(m, 'ccc_valence')} | {tail}"
@@ -265,6 +271,19 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
     for key, title in titles.items():
         if sections[key]:
             lines += [title, "", head, *sections[key], ""]
+    if curves:
+        lines += ["## Labels needed: fine-tuned from a pretrained encoder vs from scratch", "",
+                  "The same model and schedule on the same folds; each fold's encoder was pretrained on unlabelled data without that fold's test clips.", "",
+                  "| model | data | labels | UA % pretrained | UA % scratch | Δ UA (points) | F1w % pretrained | F1w % scratch | protocol | seeds | date | commit | source |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for (_, group), rows in curves.items():
+            for f in sorted({f for _, f in rows}, reverse=True):
+                pre, scr = rows.get(("pretrained", f)), rows.get(("scratch", f))
+                d, tail = pre or scr
+                delta = _fmt(pre[0]["metrics"]["ua_mean"] - scr[0]["metrics"]["ua_mean"]) if pre and scr else ""
+                cells = [_metric(r[0]["metrics"], k, r[0]) if r else "" for k in ("ua", "f1_weighted") for r in (pre, scr)]
+                lines.append(f"| {d['model'].split(' (')[0]} | {group} | {100 * f:g} % | {cells[0]} | {cells[1]} | {delta} | {cells[2]} | {cells[3]} | {tail}")
+        lines.append("")
     if sections["composite"]:
         lines += ["## Composite (label-paired) corpora — not real audio-visual data", "",
                   "Targets are the classes' valence/arousal coordinates (a proxy); the data of every composite row are in its JSON.", "",

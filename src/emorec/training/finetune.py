@@ -10,9 +10,10 @@ A fold's encoder file is reused when present (a rerun resumes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from emorec.evaluation.runner import write_result
 from emorec.training.pretrain import PretrainConfig, ShardStream, pretrain
 from emorec.training.sequence import SequenceTrainConfig, load_corpus, train_sequence_model
 
@@ -132,5 +133,11 @@ def finetune(cfg: FinetuneConfig, corpus=None) -> dict:
         f"minus the fold's test clips ({'/'.join(map(str, excluded))} left out)")
     seq_fields = {f.name for f in fields(SequenceTrainConfig)}
     seq = SequenceTrainConfig(**{k: getattr(cfg, k) for k in seq_fields})
-    seq = replace(seq, label=label, init_weights=pretrained, label_fraction=cfg.fractions[0], ablations={**ablations, **cfg.ablations})
-    return train_sequence_model(seq, corpus)
+    seq = replace(seq, label=label, init_weights=pretrained, label_fraction=cfg.fractions[0], ablations={**ablations, **cfg.ablations}, results=None)
+    result = train_sequence_model(seq, corpus)
+    rows = [("pretrained", cfg.fractions[0]), *[("pretrained", f) for f in cfg.fractions[1:]], *[("scratch", f) for f in (cfg.fractions if cfg.scratch else ())]]
+    for r, (init, f) in zip(result["results"], rows):
+        r["learning_curve"] = {"init": init, "label_fraction": f, "group": cfg.label or cfg.corpus, "pretraining_sequences": info["sequences"],
+                               "pretraining": {k: v for k, v in asdict(_pretrain_config(cfg)).items() if k not in ("exclude", "shards", "out", "run_dir")}}
+    write_result(result, cfg.results)
+    return result
