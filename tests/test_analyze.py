@@ -63,6 +63,24 @@ def test_audio_only(ravdess_clip, session_store):
     assert not tl.face_present.any()
     assert (present == tl.speech_active).all()  # readings exactly where the voice is
     assert any("no video track" in g for g in result.summary["gaps"])
+    lang = result.summary["language"]
+    assert lang["words"] == "kept" and lang["mean_token_logprob"] > -0.45 and len(result.words) >= 4  # English: the words are read
+
+
+def test_non_english_speech_drops_the_words_with_a_note(data_dir, session_store, tmp_path):
+    """The English-only recogniser writes an English-looking transcript of German speech; its low confidence drops the
+    words from the reading (summary, note, empty words.csv) unless --language en keeps them; --language de always drops."""
+    german = data_dir / "emodb_03a02Ta.flac"
+    result = analyze(german, tmp_path / "auto", store=session_store)
+    lang = result.summary["language"]
+    assert lang["words"] == "dropped" and lang["mean_token_logprob"] < -0.45, lang
+    assert any("does not sound like English" in g for g in result.summary["gaps"])
+    assert result.summary["transcript"] == "" and len(result.words) == 0 and result.summary["coverage"]["words"] == 0
+    assert result.summary["coverage"]["speech"] > 0 and result.summary["emotion"] is not None  # the voice is still read
+    kept = analyze(german, None, store=session_store, language="en")
+    assert kept.summary["language"]["words"] == "kept" and len(kept.words) > 0
+    english = analyze(data_dir / "03-01-05-02-01-01-01.flac", None, store=session_store, language="de")
+    assert english.summary["language"]["words"] == "dropped" and any("--language de" in g for g in english.summary["gaps"])
 
 
 @pytest.mark.parametrize("voice", ["voice_probe", "voice_tcn"])

@@ -180,7 +180,7 @@ def test_expand_paths_folders_and_globs(data_dir):
     from emorec.pipelines.extract import expand_paths
 
     media = expand_paths([data_dir])
-    assert {p.name for p in media} == {"talking_head.mp4", "mead_M030_sad.mp4", "mead_happy_noaudio.mp4", "mead_sad_silent_audio.mp4", "03-01-05-02-01-01-01.flac"}
+    assert {p.name for p in media} == {"talking_head.mp4", "mead_M030_sad.mp4", "mead_happy_noaudio.mp4", "mead_sad_silent_audio.mp4", "03-01-05-02-01-01-01.flac", "emodb_03a02Ta.flac"}
     assert [p.name for p in expand_paths([str(data_dir / "mead_*.mp4")])] == ["mead_M030_sad.mp4", "mead_happy_noaudio.mp4", "mead_sad_silent_audio.mp4"]
     assert expand_paths([data_dir / "missing.mp4"]) == [data_dir / "missing.mp4"]  # kept, so the error names it
 

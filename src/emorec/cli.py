@@ -147,6 +147,8 @@ def analyze(
     face_model: Annotated[str, typer.Option(help="Face reading model: face_cnn or fer_mini_xception (`emorec models`).")] = "face_cnn",
     voice_model: Annotated[str, typer.Option(help="Voice reading model: voice_probe or voice_tcn (`emorec models`).")] = "voice_probe",
     text_model: Annotated[str, typer.Option(help="Words reading model (`emorec models`).")] = "text_emobank",
+    language: Annotated[str, typer.Option(help="Spoken language: auto (drop the words when the English-only recogniser is unsure the speech is English), "
+                                               "en (always keep them), or another code such as de (leave the words out).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary (a list for several files) as JSON on stdout.")] = False,
     profile: Annotated[bool, typer.Option("--profile", help="Print the seconds and share of each stage (extractors computed now, fusion, tables).")] = False,
@@ -189,7 +191,7 @@ def analyze(
 
         try:
             check_writable(target)
-            result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, **choices)
+            result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language, **choices)
         except (EmorecError, OSError) as exc:
             message = str(exc) if isinstance(exc, EmorecError) else f"{target}: output cannot be written ({exc.strerror or exc})"
             failures.append(message)

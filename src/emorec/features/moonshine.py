@@ -177,7 +177,7 @@ def greedy_decode(session, hidden: np.ndarray, max_tokens: int) -> tuple[list[in
 
 
 def transcribe(waveform: np.ndarray) -> str:
-    """English transcript of up to ~20 s of speech, greedy decoding.
+    """English transcript of up to ~20 s of speech, greedy decoding (:func:`transcribe_scored` without the score).
 
     Parameters
     ----------
@@ -187,8 +187,33 @@ def transcribe(waveform: np.ndarray) -> str:
     -------
     text : str (may be empty)
     """
+    return transcribe_scored(waveform)[0]
+
+
+def transcribe_scored(waveform: np.ndarray) -> tuple[str, float | None, int]:
+    """English transcript of up to ~20 s of speech with the recogniser's own confidence.
+
+    Parameters
+    ----------
+    waveform : (num_samples,) np.ndarray of float32, 16 kHz
+
+    Returns
+    -------
+    text : str (may be empty)
+    mean_logprob : float or None
+        Mean natural-log probability of the greedily chosen tokens (EOS included); None when nothing was decoded. The
+        English-only model is unsure of non-English speech: on 30 + 30 clips, German (EMO-DB) −0.92 ± 0.28, English
+        (RAVDESS) −0.06 ± 0.08 (``scripts/asr_language_confidence.py``).
+    num_tokens : int
+        Decoding steps the mean is over.
+    """
     if waveform.size < 1600:
         waveform = np.pad(waveform, (0, 1600 - waveform.size))
-    ids, _ = greedy_decode(_decoder(), encode(waveform)[None], int(waveform.size / 16000 * _MAX_TOKENS_PER_SECOND) + 4)
+    ids, logits = greedy_decode(_decoder(), encode(waveform)[None], int(waveform.size / 16000 * _MAX_TOKENS_PER_SECOND) + 4)
     vocab = _vocabulary()
-    return b"".join(vocab[t] for t in ids if t < len(vocab)).decode("utf-8", errors="replace").replace("\u2581", " ").strip()
+    text = b"".join(vocab[t] for t in ids if t < len(vocab)).decode("utf-8", errors="replace").replace("\u2581", " ").strip()
+    if not len(logits):
+        return text, None, 0
+    z = logits - logits.max(1, keepdims=True)
+    top = -np.log(np.exp(z).sum(1))  # log-softmax of the chosen (arg-max) token
+    return text, float(top.mean()), len(top)

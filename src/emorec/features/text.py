@@ -19,14 +19,14 @@ from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, 
 from emorec.models.minilm import MINILM_DIM, load_minilm
 from emorec.timeseries import span_to_frames
 
-__all__ = ["AsrExtractor", "WordEmbeddingExtractor", "force_align", "normalise_words", "transcribe", "word_embeddings"]
+__all__ = ["AsrExtractor", "WordEmbeddingExtractor", "force_align", "normalise_words", "transcribe", "transcribe_scored", "word_embeddings"]
 
 MAX_SEGMENT = 20.0
 """Longest audio span (seconds) given to the recogniser in one call."""
 
 
 # --------------------------------------------------------------------------- ASR
-from emorec.features.moonshine import transcribe  # noqa: E402  (re-exported: the recogniser)
+from emorec.features.moonshine import transcribe, transcribe_scored  # noqa: E402  (re-exported: the recogniser)
 
 # --------------------------------------------------------------------------- alignment
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -128,11 +128,13 @@ class AsrExtractor(Extractor):
     segments : (num_segments, 2) float64, the spans recognised, seconds
     mask : (num_frames,) bool, True where a word is spoken
 
-    Meta: ``texts`` (one transcript per segment), ``methods``.
+    Meta: ``texts`` (one transcript per segment), ``methods``; with recognised speech also ``token_logprob`` (per segment,
+    the recogniser's mean token log-probability, None where nothing was decoded) and ``mean_token_logprob`` (over all
+    tokens of the clip) — the confidence that tells whether the speech is English (:mod:`emorec.pipelines.language`).
     """
 
     name = "text.asr"
-    version = "3"
+    version = "4"
     needs = "audio"
     requires = ("audio.vad",)
 
@@ -149,10 +151,13 @@ class AsrExtractor(Extractor):
             spans, texts = [(max(0.0, begin - 0.1), min(total, end + 0.1))], [self.transcript.strip()]
         else:
             spans = _speech_spans(vad, total)
-            texts = []
+            texts, scores, counts = [], [], []
             for i, (b, e) in enumerate(spans):
                 clip.progress(i / max(len(spans), 1))
-                texts.append(transcribe(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)]))
+                text, score, n = transcribe_scored(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)])
+                texts.append(text)
+                scores.append(score)
+                counts.append(n)
         words, starts, ends, seg_idx, aligned, methods = [], [], [], [], [], []
         for i, ((begin, end), text) in enumerate(zip(spans, texts)):
             ws = normalise_words(text)
@@ -168,6 +173,11 @@ class AsrExtractor(Extractor):
         mask = np.zeros(clip.num_frames, bool)
         for b, e in zip(start, end):
             mask[span_to_frames(b, e, clip.num_frames)] = True
+        meta = {"texts": texts, "methods": methods, "asr": "moonshine base-en" if self.transcript is None else "user transcript", "aligner": "pocketsphinx en-us"}
+        if self.transcript is None:
+            total_tokens = sum(counts)
+            meta["token_logprob"] = scores
+            meta["mean_token_logprob"] = sum(sc * n for sc, n in zip(scores, counts) if sc is not None) / total_tokens if total_tokens else None
         return Record(
             {
                 "words": np.array(words, dtype=np.str_),
@@ -178,7 +188,7 @@ class AsrExtractor(Extractor):
                 "segments": np.array(spans, np.float64).reshape(-1, 2),
                 "mask": mask,
             },
-            {"texts": texts, "methods": methods, "asr": "moonshine base-en" if self.transcript is None else "user transcript", "aligner": "pocketsphinx en-us"},
+            meta,
         )
 
 

@@ -88,6 +88,7 @@ def analyze(
     face_model: str = DEFAULT_FACE_MODEL,
     voice_model: str = DEFAULT_VOICE_MODEL,
     text_model: str = DEFAULT_TEXT_MODEL,
+    language: str = "auto",
 ) -> AnalysisResult:
     """Analyse one video or audio file.
 
@@ -109,6 +110,9 @@ def analyze(
         A registered fusion (``emorec.fusion.FUSIONS``).
     face_model, voice_model, text_model : str
         Registered models for each modality's reading (``emorec models``).
+    language : str
+        ``auto``, ``en`` or another language code: whether the recognised words are read (:func:`~emorec.pipelines.language.check_language`;
+        the outcome is ``summary.json: language``).
 
     Returns
     -------
@@ -122,6 +126,7 @@ def analyze(
         Missing, unreadable, corrupt, truncated or empty file; silent audio-only file.
     """
     from emorec.pipelines.extract import extract_clip
+    from emorec.pipelines.language import check_language
 
     started = time.perf_counter()
     check_choices(fusion, face_model, voice_model, text_model)
@@ -146,6 +151,7 @@ def analyze(
             hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
 
     features = extract_clip(path, store, steps, params, hook=step_hook, clip=ClipInput(path))
+    language_check = check_language(features, language)  # non-English speech: the words are dropped, with a note
     for name in steps:  # steps reused from the store count as done
         done.setdefault(name, 1.0)
     step_hook("readings", 0.0)
@@ -161,6 +167,7 @@ def analyze(
     words = words_table(features, readings.get("words"))
     stages["tables"] = time.perf_counter() - tick
     clip_summary = summary(features, timeline, fused, readings, fuser, time.perf_counter() - started)
+    clip_summary["language"] = language_check
     clip_summary["stage_seconds"] = {k: round(v, 4) for k, v in stages.items()}
     clip_summary["extractor_seconds"] = {k: round(v, 4) for k, v in step_seconds.items() if k != "readings"}  # computed now, not reused
     step_hook("readings", 1.0)
