@@ -149,3 +149,57 @@ def test_symlinked_corpus_folders_are_followed(ravdess_root, tmp_path):
     table = load_ravdess(link)
     assert len(table) == 60 and set(table.actor) == {1}
     assert len(expand_paths([link])) == 60
+
+
+def _touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
+def test_enterface_layout_and_both_fold_protocols(tmp_path):
+    """eNTERFACE'05's original layout (subject N/<emotion>/sentence K/*.avi, a symlinked subject folder included) and the
+    selectable folds: speaker-independent (no subject on both sides) or the 004 paper's random 5-fold (stated as not)."""
+    from emorec.data.av_clips import load_av_corpus
+    from emorec.training.multimodal import av_folds
+
+    root = tmp_path / "enterface"
+    names = {"anger": "an", "disgust": "di", "fear": "fe", "happiness": "ha", "sadness": "sa", "surprise": "su"}
+    for subject in (1, 2, 3, 4, 5):
+        base = root / f"subject {subject}" if subject != 5 else tmp_path / "elsewhere" / "subject 5"
+        for emotion, short in names.items():
+            for sentence in (1, 2):
+                _touch(base / emotion / f"sentence {sentence}" / f"s{subject}_{short}_{sentence}.avi")
+    (root / "subject 5").symlink_to(tmp_path / "elsewhere" / "subject 5", target_is_directory=True)
+    _touch(root / "subject 1" / "anger" / "sentence 1" / "notes.txt")
+    table = load_av_corpus("enterface", root)
+    assert len(table) == 5 * 6 * 2 and set(table.speaker) == {f"enterface_0{i}" for i in range(1, 6)}
+    assert set(table.label) == {"angry", "disgust", "fear", "happy", "sad", "surprise"}
+    fold, protocol = av_folds("enterface", table, "speaker", num_folds=5)
+    assert all(len(set(fold[table.speaker == s])) == 1 for s in table.speaker.unique()) and "speaker-independent" in protocol
+    fold, protocol = av_folds("enterface", table, "random5")
+    assert sorted(np.bincount(fold)) == [12] * 5 and "NOT speaker-independent" in protocol
+    assert all(len(set(table.label[fold == k])) == 6 for k in range(5))  # stratified
+    with pytest.raises(ValueError, match="random5"):
+        av_folds("enterface", table, "random")
+    with pytest.raises(DatasetError, match="no eNTERFACE"):
+        load_av_corpus("enterface", tmp_path / "elsewhere" / "subject 5" / "anger")
+
+
+def test_ravdess_video_speech_and_song_layout(tmp_path):
+    """RAVDESS audio-video from a user's copy: speech only by default, speech + song for the 004 paper's set; the
+    video-only 02- copies never; EmoBox actor folds."""
+    from emorec.data.av_clips import load_av_corpus
+    from emorec.training.multimodal import av_folds
+
+    for actor in (1, 2):
+        for channel in (1, 2):
+            for emotion in (1, 3, 5):
+                _touch(tmp_path / f"Actor_{actor:02d}" / f"01-{channel:02d}-{emotion:02d}-01-01-01-{actor:02d}.mp4")
+                _touch(tmp_path / f"Actor_{actor:02d}" / f"02-{channel:02d}-{emotion:02d}-01-01-01-{actor:02d}.mp4")
+    speech = load_av_corpus("ravdess_video", tmp_path)
+    both = load_av_corpus("ravdess_video_song", tmp_path)
+    assert len(speech) == 6 and len(both) == 12 and all(Path(p).name.startswith("01-") for p in both.path)
+    assert set(both.label) == {"neutral", "happy", "angry"}
+    fold, protocol = av_folds("ravdess_video_song", both, "speaker")
+    assert protocol.startswith("R6-AV") and set(fold) == {0, 4}  # actors 1 and 2 lie in EmoBox folds 0 and 4

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lightning as L
 import numpy as np
@@ -32,6 +33,9 @@ from emorec.data.composite import COMPOSITE_LABEL, read_composite
 from emorec.emotion_space import EMOTIONS, valence_arousal_of
 from emorec.models.sequence import MODALITIES
 from emorec.store import FeatureStore
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["AUDIO_FEATURES", "Example", "MultimodalCorpus", "MultimodalDataModule", "MultimodalDataset", "av_corpus", "collate", "iemocap_corpus", "lld_corpus", "meld_text_corpus", "sentiment_corpus", "text_examples", "trace_corpus"]
 
@@ -513,10 +517,13 @@ def iemocap_corpus(root: str | Path, store: str | Path | FeatureStore | None, cl
                             "leave-one-session-out (5 folds, speaker-independent)")
 
 
-def av_corpus(name: str, root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 6) -> MultimodalCorpus:
+def av_corpus(name: str, root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 6,
+              folds: str = "speaker", seed: int = 0) -> MultimodalCorpus:
     """A labelled real audio-visual corpus (:data:`emorec.data.av_clips.AV_CORPORA`, e.g. a user's RAVDESS audio-video copy)
     with features extracted from the media into the store; each clip one example of its common class, frame targets from
-    the class. Folds: RAVDESS's EmoBox actor folds; other corpora deal their speakers round-robin into ``num_folds``.
+    the class. Folds (:func:`av_folds`): ``speaker`` — RAVDESS's EmoBox actor folds, other corpora's speakers dealt
+    round-robin into ``num_folds``; ``random5`` — clips dealt into 5 class-stratified random folds (seeded; the protocol of
+    the 004 paper on RAVDESS and eNTERFACE'05; *not* speaker-independent, and the results say so).
 
     Raises
     ------
@@ -532,8 +539,40 @@ def av_corpus(name: str, root: str | Path, store: str | Path | FeatureStore | No
     table = table[table.label.notna()].reset_index(drop=True)
     store = store if store is None or isinstance(store, FeatureStore) else FeatureStore(store)
     clips = dict(stored_clips(list(table.path), store, _MEDIA_FEATURES, workers))
+    fold, protocol = av_folds(name, table, folds, num_folds, seed)
+    examples = []
+    for r, k in zip(table.itertuples(), fold):
+        clip = clips[r.path]
+        x, mask = _clip_inputs(clip, _DIMS)
+        label = EMOTIONS.index(r.label)
+        examples.append(Example(r.id, r.speaker, int(k), label, x, mask, np.full(clip.num_frames, label), np.zeros(clip.num_frames, int)))
+    return MultimodalCorpus(examples, EMOTIONS, dict(_DIMS), f"{name}: {len(examples)} real audio-visual clips ({Path(root).name})", protocol,
+                            [[i] for i in range(len(examples))])
+
+
+def av_folds(name: str, table: pd.DataFrame, folds: str = "speaker", num_folds: int = 6, seed: int = 0) -> tuple[np.ndarray, str]:
+    """Fold of each clip of an audio-visual corpus table (columns speaker, label) and the protocol text.
+
+    ``speaker``: RAVDESS (``ravdess_video*``) on the EmoBox actor folds, other corpora's speakers dealt round-robin into
+    ``num_folds`` (speaker-independent); ``random5``: 5 class-stratified random folds of clips, seeded (speakers recur
+    across folds — the 004 paper's protocol, reported as such).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``folds``.
+    """
+    if folds == "random5":
+        from sklearn.model_selection import StratifiedKFold
+
+        fold = np.zeros(len(table), int)
+        for k, (_, test) in enumerate(StratifiedKFold(5, shuffle=True, random_state=seed).split(np.zeros(len(table)), table.label.astype(str))):
+            fold[test] = k
+        return fold, f"random 5-fold (class-stratified, seed {seed}) over clips: NOT speaker-independent (the 004 paper's protocol)"
+    if folds != "speaker":
+        raise ValueError(f"folds must be 'speaker' (speaker-independent) or 'random5' (the 004 paper's random 5-fold), not {folds!r}")
     speakers = sorted(table.speaker.unique())
-    if name == "ravdess_video":
+    if name.startswith("ravdess_video"):
         from emorec.data.ravdess import fold_of_actor
 
         fold_of = {s: fold_of_actor(int(s.split("_")[1])) for s in speakers}
@@ -541,14 +580,7 @@ def av_corpus(name: str, root: str | Path, store: str | Path | FeatureStore | No
     else:
         fold_of = {s: i % min(num_folds, len(speakers)) for i, s in enumerate(speakers)}
         protocol = f"speakers dealt into {min(num_folds, len(speakers))} speaker-independent folds"
-    examples = []
-    for r in table.itertuples():
-        clip = clips[r.path]
-        x, mask = _clip_inputs(clip, _DIMS)
-        label = EMOTIONS.index(r.label)
-        examples.append(Example(r.id, r.speaker, fold_of[r.speaker], label, x, mask, np.full(clip.num_frames, label), np.zeros(clip.num_frames, int)))
-    return MultimodalCorpus(examples, EMOTIONS, dict(_DIMS), f"{name}: {len(examples)} real audio-visual clips ({Path(root).name})", protocol,
-                            [[i] for i in range(len(examples))])
+    return np.array([fold_of[s] for s in table.speaker]), protocol
 
 
 class MultimodalDataset(torch.utils.data.Dataset):

@@ -62,6 +62,9 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers : tuple of str
         Speakers (e.g. ``ravdess_07``) left out of every training and test set and of the final model, so a person can be
         scored by a model that has never heard or seen them.
+    folds : {"speaker", "random5"}
+        Folds of a real audio-visual corpus (``<av corpus>:<folder>``): speaker-independent (default) or the 004 paper's
+        random 5-fold over clips (not speaker-independent; the result's protocol says so).
     label_fraction : float
         Train on this share of each training fold's labelled examples (a class-stratified, seeded sample) — for learning
         curves such as ``masked_pretrain``'s 10 % / 25 % / 100 % of the labels.
@@ -98,6 +101,7 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers: tuple[str, ...] = ()
     objective: dict = field(default_factory=dict)
     trust_pickle: bool = False
+    folds: str = "speaker"
     label_fraction: float = 1.0
     init_weights: dict = field(default_factory=dict)
     ablations: dict = field(default_factory=dict)
@@ -152,7 +156,7 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
         return meld_text_corpus(folder, cfg.store, limit=cfg.limit_per_fold, seed=cfg.seed)
 
     if folder and name in AV_CORPORA:
-        corpus = av_corpus(name, folder, cfg.store, cfg.workers)
+        corpus = av_corpus(name, folder, cfg.store, cfg.workers, folds=cfg.folds, seed=cfg.seed)
         corpus = corpus.without_speakers(cfg.exclude_speakers) if cfg.exclude_speakers else corpus
         return corpus.frame_level() if cfg.level == "frame" else corpus
     if Path(cfg.corpus).is_dir():
