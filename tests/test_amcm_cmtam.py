@@ -67,11 +67,13 @@ def _inputs(b=2, t=4, image=28, ta=50, n_mfcc=20):
 @pytest.mark.parametrize(("streams", "mixer"), [("both", "adjacency"), ("both", "depthwise"), ("video", "adjacency"), ("audio", "adjacency")])
 def test_model_outputs_one_row_of_logits_per_clip(streams, mixer):
     torch.manual_seed(0)
-    model = create_model("amcm_cmtam", num_classes=7, dim=16, depth=2, frames=4, image=28, patch=7, audio_width=8, audio_depth=18,
+    model = create_model("amcm_cmtam", num_classes=7, dim=16, depth=2, frames=4, image=28, patch=7, audio_width=8, audio_depth=18, n_mfcc=20,
                          mixer=mixer, streams=streams).eval()
     x, mask = _inputs()
     out = model(x, mask)
     assert out.shape == (2, 7) and torch.isfinite(out).all()
+    flat = {**x, "video": x["video"].flatten(2)}  # (B, t, 3·H·W), as the corpora and analyze give it
+    torch.testing.assert_close(model(flat, mask), out)
     if streams == "both":
         mask["audio"][1, 25:] = False
         x2 = {m: v.clone() for m, v in x.items()}

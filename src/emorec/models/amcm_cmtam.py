@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import ResNetTrunk, masked_mean, masked_softmax
+from emorec.models.blocks import InputNorm, ResNetTrunk, masked_mean, masked_softmax
 from emorec.models.sequence import SequenceModel
 
 __all__ = ["AMCM", "CMTAM", "AMCMCMTAM", "AMCMLayer"]
@@ -172,6 +172,14 @@ class AMCMCMTAM(SequenceModel):
     streams : {"both", "video", "audio"}
         ``video``/``audio``: one stream alone (pooled tokens → classifier), the ablation against the fusion.
     dropout : float
+    n_mfcc : int
+        MFCC coefficients per audio frame (standardised per coefficient by ``input_norm["audio"]``, fitted on the
+        training fold).
+    affect : bool
+        Also output valence and arousal (two outputs after the logits) for ``emorec analyze``'s timeline; the paper's
+        model is classes only (False).
+
+    ``x["video"]`` may also be flattened, (B, t, 3·H·W) (the corpus and analyze inputs), and is reshaped.
 
     Raises
     ------
@@ -182,11 +190,12 @@ class AMCMCMTAM(SequenceModel):
     level = "utterance"
 
     def __init__(self, num_classes: int = 7, dim: int = 64, depth: int = 4, frames: int = 16, image: int = 112, patch: int = 7, audio_width: int = 64,
-                 audio_depth: int = 34, mixer: str = "adjacency", streams: str = "both", dropout: float = 0.2):
+                 audio_depth: int = 34, mixer: str = "adjacency", streams: str = "both", dropout: float = 0.2, n_mfcc: int = 40, affect: bool = False):
         super().__init__()
         if streams not in ("both", "video", "audio"):
             raise ValueError(f"amcm_cmtam: streams must be 'both', 'video' or 'audio', not {streams!r}")
-        self.num_classes, self.affect, self.streams = num_classes, False, streams
+        self.num_classes, self.affect, self.streams, self.image = num_classes, affect, streams, image
+        self.input_norm = nn.ModuleDict({"audio": InputNorm(n_mfcc)})
         self.modalities = {"both": ("audio", "video"), "video": ("video",), "audio": ("audio",)}[streams]
         self.video = AMCM(dim, depth, image, patch, frames, mixer=mixer) if streams != "audio" else None
         if streams != "video":
@@ -197,7 +206,7 @@ class AMCMCMTAM(SequenceModel):
         if streams == "both":
             self.video_over_audio, self.audio_over_video = CMTAM(dim, dim, dim), CMTAM(dim, dim, dim)
         self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(dim * len(self.modalities), num_classes)
+        self.head = nn.Linear(dim * len(self.modalities), num_classes + (2 if affect else 0))
 
     def audio_tokens(self, mfcc: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ResNet-34 over the MFCC image, pooled over frequency: (B, t', dim) tokens and their mask (a token is observed if
@@ -212,10 +221,13 @@ class AMCMCMTAM(SequenceModel):
     def forward_features(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> torch.Tensor:
         parts = []
         if self.video is not None:
-            v = self.video(x["video"])
+            video = x["video"]
+            if video.dim() == 3:  # flattened crops
+                video = video.reshape(*video.shape[:2], 3, self.image, self.image)
+            v = self.video(video)
             v_mask = mask["video"]
         if self.audio is not None:
-            a, a_mask = self.audio_tokens(x["audio"] * mask["audio"].unsqueeze(-1), mask["audio"])
+            a, a_mask = self.audio_tokens(self.input_norm["audio"](x["audio"]) * mask["audio"].unsqueeze(-1), mask["audio"])
         if self.streams == "both":
             fv, _ = self.video_over_audio(v, a, a_mask)
             fa, _ = self.audio_over_video(a, v, v_mask)
