@@ -1,6 +1,7 @@
 """amcm_cmtam (paper 004) and the FLDW loss: the paper's worked example, α = 1 where it should be, adjacency matrices
 that start at 1 and learn, CMTAM shapes for t ≠ t', masks, the depthwise ablation, one stream alone."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -79,3 +80,49 @@ def test_model_outputs_one_row_of_logits_per_clip(streams, mixer):
         x2 = {m: v.clone() for m, v in x.items()}
         x2["audio"][1, 25:] = 1e3
         torch.testing.assert_close(model(x2, mask), model(x, mask))  # masked MFCC frames have no influence
+
+
+def test_fldw_is_a_class_loss_of_the_sequence_task_and_steps_each_epoch():
+    """FLDW plugs into any utterance-level recipe (SequenceTask.class_loss); the Lightning module calls end_epoch after each
+    training epoch, so the second epoch's weights read the first epoch's confusion matrix."""
+    from emorec.losses import FLDW
+    from emorec.tasks import SequenceTask
+    from emorec.training.module import EmotionModule
+
+    fldw = FLDW(3, num_examples=4)
+    task = SequenceTask(("a", "b", "c"), "utterance", None, 0.0, fldw)
+    logits = torch.tensor([[2.0, 0, 0], [2.0, 0, 0], [0, 0, 2.0], [0, 2.0, 0]], requires_grad=True)
+    target = {"label": torch.tensor([0, 1, 2, 1]), "va": torch.zeros(4, 2), "index": torch.arange(4)}
+    first = task.loss(logits, target)
+    assert torch.isfinite(first) and first.requires_grad
+    module = EmotionModule(torch.nn.Linear(3, 3), task)
+    assert module.class_loss is fldw  # checkpointed with the module
+    module.on_train_epoch_end()
+    assert int(fldw.epochs_seen) == 1 and fldw.confusion[1, 0] == 1  # example 1 (class b) was read as a
+    alpha = fldw.alpha(logits, target["label"], target["index"])
+    assert alpha[0] == 1 and alpha[2] == 1 and alpha[1] > 1  # only the misread example is weighted up
+    assert task.loss(logits, target) > first  # the misread example now counts more
+
+
+def test_composite_pixel_corpus_and_a_short_cross_validation(tmp_path):
+    """Composite (RAVDESS voice × CK+/FER2013 face) as MFCC frames + grey face pixels; amcm_cmtam cross-validates on it with
+    FLDW (one fold, two epochs: the plumbing, not a result)."""
+    from pathlib import Path
+
+    from emorec.training.pixels import composite_pixel_corpus
+    from emorec.training.sequence import SequenceTrainConfig, train_sequence_model
+
+    split, data = Path("splits/composite_ravdess_ckplus_meld.csv"), Path("../shared/data")
+    if not split.is_file() or not data.is_dir():
+        pytest.skip("the composite split file and ../shared/data are needed")
+    corpus = composite_pixel_corpus(split, data, tmp_path / "store", frames=4, image=28, workers=1, limit=3)
+    assert len(corpus) == 18 and corpus.dims == {"audio": 40, "video": 3 * 28 * 28}
+    e = next(e for e in corpus.examples if e.mask["video"].any() and e.mask["audio"].any())
+    v = e.x["video"].reshape(4, 3, 28, 28)
+    assert v.min() >= 0 and v.max() <= 1 and np.allclose(v[:, 0], v[:, 1])  # grey, repeated over the channels
+    assert 250 < e.x["audio"].shape[0] < 600  # ~3-5 s of MFCC frames at 100 Hz
+    cfg = SequenceTrainConfig(model="amcm_cmtam", corpus=str(split), data=str(data), store=str(tmp_path / "store"), inputs="pixels", loss="fldw",
+                              model_config={"num_classes": 7, "dim": 16, "depth": 1, "frames": 4, "image": 28, "patch": 7, "audio_width": 8, "audio_depth": 18},
+                              limit_per_fold=3, folds_only=(0,), epochs=2, batch_size=4, workers=1, run_dir=str(tmp_path / "run"))
+    result = train_sequence_model(cfg, corpus)
+    assert len(result["folds"]) == 1 and 0 <= result["metrics"]["ua_mean"] <= 1 and '"loss": "fldw"' in result["features"]

@@ -92,3 +92,22 @@ class FLDW(nn.Module):
         self.confusion.copy_(self.running)
         self.running.zero_()
         self.epochs_seen += 1
+
+
+class FocalLoss(nn.Module):
+    """Mean focal loss (Lin et al., ICCV 2017) with the :class:`FLDW` call signature ``(logits, target, index=None)``:
+    FLDW without its dynamic weights, the ablation of the 004 paper.
+
+    Parameters
+    ----------
+    gamma : float
+    class_weights : (K,) tensor or None
+    """
+
+    def __init__(self, gamma: float = 2.0, class_weights: torch.Tensor | None = None):
+        super().__init__()
+        self.gamma = gamma
+        self.register_buffer("class_weights", class_weights.float() if class_weights is not None else torch.zeros(0))
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tensor:
+        return focal_loss(logits, target, self.gamma, self.class_weights if len(self.class_weights) else None).mean()

@@ -135,12 +135,17 @@ class SequenceTask:
     level : {"utterance", "frame"}
     class_weights : (K,) np.ndarray or None
     affect_weight : float
+    class_loss : torch.nn.Module or None
+        Replaces the cross-entropy at utterance level: called as ``class_loss(logits, label, index)`` with each example's
+        corpus index (or None) — :class:`emorec.losses.FLDW` (the 004 paper's loss; its ``end_epoch()`` is called after
+        every training epoch) or :class:`emorec.losses.FocalLoss`.
     """
 
     classes: tuple[str, ...]
     level: str = "utterance"
     class_weights: np.ndarray | None = None
     affect_weight: float = 0.5
+    class_loss: nn.Module | None = None
 
     def _flat(self, out: torch.Tensor, target: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         if self.level == "frame":
@@ -157,7 +162,11 @@ class SequenceTask:
         weight = None if self.class_weights is None else torch.as_tensor(self.class_weights, dtype=out.dtype)
         has_class = label >= 0
         loss = out.new_zeros(())
-        if k and has_class.any():
+        if k and has_class.any() and self.class_loss is not None and self.level == "utterance":
+            index = target.get("index")
+            index = index[has_class] if index is not None and bool((index >= 0).all()) else None
+            loss = loss + self.class_loss(out[has_class, :k], label[has_class], index)
+        elif k and has_class.any():
             loss = loss + nn.functional.cross_entropy(out[has_class, :k], label[has_class], weight=weight)
         if out.shape[1] >= k + 2 and self.affect_weight:
             if rated.dim() == 1:

@@ -87,8 +87,7 @@ class UtteranceModelFusion(Fusion):
         import torch
 
         model = cached_model(self.model_name, self.weights)
-        x, mask = sequence_inputs(features, model.dims)
-        observed = np.any(np.stack(list(mask.values())), axis=0)
+        prepared, observed = self.prepare(features, model)
         spans = utterance_spans(features)
         present = np.array([observed[s].any() for s in spans], bool)
         outs = np.zeros((len(spans), model.num_outputs), np.float32)
@@ -97,15 +96,27 @@ class UtteranceModelFusion(Fusion):
             for i, s in enumerate(spans):
                 if not present[i]:
                     continue
-                xs = {m: torch.from_numpy(v[s])[None] for m, v in x.items()}
-                ms = {m: torch.from_numpy(v[s])[None] for m, v in mask.items()}
+                xs, ms = self.span_inputs(prepared, s)
                 outs[i] = model(xs, ms)[0].numpy()
                 table["utterance"][s] = i
-                steps = model.attention(xs, ms) if hasattr(model, "attention") else []  # masked_pretrain pools without attention
+                steps = model.attention(xs, ms) if hasattr(model, "attention") else []  # masked_pretrain, amcm_cmtam: no attention table
                 for n, (m, w) in enumerate(steps):
                     col = f"hop{n + 1}_{m}" if self.attention_label == "hop" else f"{self.attention_label}_{m}"
                     table.setdefault(col, np.zeros(features.num_frames, np.float32))[s] = w[0].numpy()
         return spans, outs, present, observed, pd.DataFrame(table)
+
+    def prepare(self, features: ClipFeatures, model) -> tuple[object, np.ndarray]:
+        """A clip's model inputs, built once, and (T,) bool: the frames where some modality the model reads is observed.
+        Here the stored 10 Hz series of :func:`~emorec.fusion.tcn_gated.sequence_inputs` (``x``, ``mask`` dicts)."""
+        x, mask = sequence_inputs(features, model.dims)
+        return (x, mask), np.any(np.stack(list(mask.values())), axis=0)
+
+    def span_inputs(self, prepared, span: slice) -> tuple[dict, dict]:
+        """One utterance's inputs from :meth:`prepare`'s: ``x`` dict of (1, T, D) tensors, ``mask`` dict of (1, T) bool tensors."""
+        import torch
+
+        x, mask = prepared
+        return {m: torch.from_numpy(v[span])[None] for m, v in x.items()}, {m: torch.from_numpy(v[span])[None] for m, v in mask.items()}
 
     def fuse(self, readings: dict[str, Reading], features: ClipFeatures) -> FusedReading:
         model = cached_model(self.model_name, self.weights)

@@ -355,12 +355,13 @@ def extract_many(
     return report
 
 
-def stored_clips(paths: Sequence[str | Path], store: FeatureStore, extractors: Sequence[str], workers: int = 2) -> Iterator[tuple[str | Path, ClipFeatures]]:
+def stored_clips(paths: Sequence[str | Path], store: FeatureStore, extractors: Sequence[str], workers: int = 2,
+                 params: dict[str, dict] | None = None) -> Iterator[tuple[str | Path, ClipFeatures]]:
     """Extract ``extractors`` for every file of a training set, then yield ``(path, features)`` in ``paths``' order.
 
     All files are extracted first (:func:`extract_many`, in parallel; whatever the
     store holds is reused), so one bad file stops the run before any training
-    starts, and nothing already computed is lost.
+    starts, and nothing already computed is lost. ``params``: per-extractor settings (e.g. ``{"face.track": {"rgb_size": 112}}``).
 
     Raises
     ------
@@ -368,8 +369,8 @@ def stored_clips(paths: Sequence[str | Path], store: FeatureStore, extractors: S
         Feature extraction failed for some files (the first three are named).
     """
     paths = list(paths)
-    report = extract_many(paths, store, extractors, workers=workers, progress=True)
+    report = extract_many(paths, store, extractors, params, workers=workers, progress=True)
     if report.failures:
         raise RuntimeError(f"feature extraction failed for {len(report.failures)} files: {list(report.failures.items())[:3]}")
     for path in paths:
-        yield path, extract_clip(path, store, extractors)  # all reused from the store
+        yield path, extract_clip(path, store, extractors, params)  # all reused from the store

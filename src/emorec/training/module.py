@@ -31,6 +31,12 @@ class EmotionModule(L.LightningModule):
         self.model, self.task = model, task
         self.lr, self.weight_decay, self.max_epochs, self.head_lr = lr, weight_decay, max_epochs, head_lr
         self._val: list[tuple[np.ndarray, np.ndarray]] = []
+        self.class_loss = getattr(task, "class_loss", None)  # a submodule, so a stateful loss (FLDW) is checkpointed
+
+    def on_train_epoch_end(self):
+        end = getattr(self.class_loss, "end_epoch", None)
+        if end is not None:
+            end()  # FLDW: this epoch's confusion matrix weights the next epoch
 
     def forward(self, x):
         """``x`` is the model's input, or a tuple of its inputs (e.g. padded sequences and their lengths)."""

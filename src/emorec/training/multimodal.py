@@ -610,7 +610,7 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
 
     Returns
     -------
-    x : dict of str → (B, T_max, D_m) float32
+    x : dict of str → (B, T_max_m, D_m) float32 (T_max_m: the longest of modality m; the same for every modality except in pixel corpora)
     mask : dict of str → (B, T_max) bool (False on padding)
     targets : dict
         ``label`` (B,) int64, ``va`` (B, 2) float32 (the example's rated valence/arousal, else its class's), ``va_rated`` (B, 2)
@@ -623,16 +623,17 @@ def collate(items: list[Example], classes: tuple[str, ...] = EMOTIONS) -> tuple[
     t = max(e.num_frames for e in items)
     b = len(items)
     va_of = torch.from_numpy(valence_arousal_of(classes)) if classes else torch.zeros(1, 2)  # no classes: regression corpora
-    x = {m: torch.zeros(b, t, items[0].x[m].shape[1]) for m in items[0].x}
-    mask = {m: torch.zeros(b, t, dtype=torch.bool) for m in items[0].x}
+    t_of = {m: max(e.x[m].shape[0] for e in items) for m in items[0].x}  # the same for every modality, except pixel corpora
+    x = {m: torch.zeros(b, t_of[m], items[0].x[m].shape[1]) for m in items[0].x}
+    mask = {m: torch.zeros(b, t_of[m], dtype=torch.bool) for m in items[0].x}
     frames = torch.zeros(b, t, dtype=torch.bool)
     frame_label = torch.full((b, t), -1, dtype=torch.long)
     frame_segment = torch.full((b, t), -1, dtype=torch.long)
     for i, e in enumerate(items):
         n = e.num_frames
         for m in e.x:
-            x[m][i, :n] = torch.from_numpy(e.x[m])
-            mask[m][i, :n] = torch.from_numpy(e.mask[m])
+            x[m][i, : len(e.x[m])] = torch.from_numpy(e.x[m])
+            mask[m][i, : len(e.x[m])] = torch.from_numpy(e.mask[m])
         frames[i, :n] = True
         frame_label[i, :n] = torch.from_numpy(e.frame_labels) if e.frame_labels is not None else e.label
         frame_segment[i, :n] = torch.from_numpy(e.frame_segments) if e.frame_segments is not None else 0

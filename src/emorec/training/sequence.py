@@ -62,6 +62,13 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers : tuple of str
         Speakers (e.g. ``ravdess_07``) left out of every training and test set and of the final model, so a person can be
         scored by a model that has never heard or seen them.
+    loss : {"ce", "focal", "fldw"}
+        The class loss (utterance level): class-weighted cross-entropy, focal loss, or the 004 paper's FLDW (focal loss
+        with dynamic weights from the previous epoch's confusion matrix, :class:`emorec.losses.FLDW`); ``focal_gamma`` γ.
+    inputs : {"embeddings", "pixels", "pixels_rgb"}
+        What the corpus gives the model: the stored 10 Hz embeddings (every model but one), or face-crop pixels and MFCCs
+        (:mod:`emorec.training.pixels`, for ``amcm_cmtam``; ``frames`` and ``image`` from ``model_config``) — grey crops,
+        or the tracked face's RGB crops of a real audio-visual corpus.
     folds : {"speaker", "random5"}
         Folds of a real audio-visual corpus (``<av corpus>:<folder>``): speaker-independent (default) or the 004 paper's
         random 5-fold over clips (not speaker-independent; the result's protocol says so).
@@ -80,8 +87,8 @@ class SequenceTrainConfig(TrainConfig):
     ablations : dict of str → dict
         Variants cross-validated in the same run on the same folds: name → ``model_config`` overrides
         (e.g. ``{"concat": {"fusion": "concat"}}``), plus ``objective`` overrides under the key ``objective`` and
-        replacements of ``label_fraction`` and ``init_weights`` under those keys; the result is then a result set, the
-        full model first.
+        replacements of ``label_fraction``, ``init_weights`` and ``loss`` under those keys; the result is then a result set,
+        the full model first.
     """
 
     model: str = ""
@@ -101,6 +108,9 @@ class SequenceTrainConfig(TrainConfig):
     exclude_speakers: tuple[str, ...] = ()
     objective: dict = field(default_factory=dict)
     trust_pickle: bool = False
+    loss: str = "ce"
+    focal_gamma: float = 2.0
+    inputs: str = "embeddings"
     folds: str = "speaker"
     label_fraction: float = 1.0
     init_weights: dict = field(default_factory=dict)
@@ -129,6 +139,9 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
     """
     name, _, folder = cfg.corpus.partition(":")
     from emorec.data.av_clips import AV_CORPORA
+
+    if cfg.inputs != "embeddings":
+        return _pixel_corpus(cfg, name, folder)
 
     if name in ("mosi", "mosei", "sims") and folder:
         from emorec.data.sentiment import load_csd_folder, load_mmsa_pickle
@@ -177,6 +190,25 @@ def load_corpus(cfg: SequenceTrainConfig) -> MultimodalCorpus:
         extra = text_examples(list(bank.text), ((bank.V - 3) / 2).to_numpy(), ((bank.A - 3) / 2).to_numpy(), cfg.store, ids=list(bank.id))
         corpus = corpus.with_training_only(extra, f"{len(extra)} EmoBank training sentences, text only")
     return corpus.frame_level() if cfg.level == "frame" else corpus
+
+
+def _pixel_corpus(cfg: SequenceTrainConfig, name: str, folder: str) -> MultimodalCorpus:
+    """Face pixels + MFCCs (``cfg.inputs`` ``pixels`` / ``pixels_rgb``) of a composite split file or a real audio-visual corpus."""
+    from emorec.data.av_clips import AV_CORPORA
+    from emorec.training.pixels import av_pixel_corpus, composite_pixel_corpus
+
+    if cfg.inputs not in ("pixels", "pixels_rgb"):
+        raise ValueError(f"inputs must be 'embeddings', 'pixels' or 'pixels_rgb', not {cfg.inputs!r}")
+    if cfg.level != "utterance":
+        raise ValueError("pixel corpora are utterance-level (one example per clip); set level = 'utterance'")
+    frames, image = int(cfg.model_config.get("frames", 16)), int(cfg.model_config.get("image", 112))
+    if folder and name in AV_CORPORA:
+        corpus = av_pixel_corpus(name, folder, cfg.store, frames, image, grey=cfg.inputs == "pixels", folds=cfg.folds, workers=cfg.workers, seed=cfg.seed)
+        return corpus.without_speakers(cfg.exclude_speakers) if cfg.exclude_speakers else corpus
+    if cfg.inputs == "pixels_rgb":
+        raise ValueError("pixels_rgb needs a real audio-visual corpus (<name>:<folder>); composite faces are grey still images")
+    corpus = composite_pixel_corpus(cfg.corpus, cfg.data, cfg.store, frames, image, cfg.workers, cfg.seed, cfg.limit_per_fold)
+    return corpus.without_speakers(cfg.exclude_speakers) if cfg.exclude_speakers else corpus
 
 
 def predict(model, corpus: MultimodalCorpus, indices, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -297,13 +329,27 @@ def _fit_input_norms(model, corpus: MultimodalCorpus, train_idx: np.ndarray, max
         return
     rng = np.random.default_rng(seed)
     frames = {}
-    for m in corpus.dims:
+    for m in (m for m in corpus.dims if m in model.input_norm):
         parts = [corpus.examples[i].x[m][corpus.examples[i].mask[m]] for i in train_idx if m in corpus.examples[i].x]
         parts = [p for p in parts if len(p)]
         if parts:
             allf = np.concatenate(parts)
             frames[m] = allf[rng.choice(len(allf), max_frames, replace=False)] if len(allf) > max_frames else allf
     fit_input_norms(model, frames)
+
+
+def _class_loss(cfg: SequenceTrainConfig, num_examples: int, num_classes: int, weights: np.ndarray | None):
+    """The class loss module ``cfg.loss`` names (None: cross-entropy in :class:`~emorec.tasks.SequenceTask`)."""
+    from emorec.losses import FLDW, FocalLoss
+
+    if cfg.loss not in ("ce", "focal", "fldw"):
+        raise ValueError(f"loss must be 'ce', 'focal' or 'fldw', not {cfg.loss!r}")
+    if cfg.loss != "ce" and cfg.level != "utterance":
+        raise ValueError(f"loss {cfg.loss!r} is for utterance-level models")
+    w = torch.as_tensor(weights, dtype=torch.float32) if weights is not None else None
+    if cfg.loss == "focal":
+        return FocalLoss(cfg.focal_gamma, w)
+    return FLDW(num_classes, num_examples, cfg.focal_gamma, w) if cfg.loss == "fldw" else None
 
 
 def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.ndarray, run_dir: str, fold: int | str = "all"):
@@ -327,7 +373,7 @@ def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.nda
     labels = labels[labels >= 0]
     counts = np.bincount(labels, minlength=len(corpus.classes)).astype(np.float64)
     weights = np.where(counts > 0, counts.sum() / (len(corpus.classes) * np.maximum(counts, 1)), 0.0) if len(labels) else None
-    task = SequenceTask(corpus.classes, cfg.level, weights, cfg.affect_weight)
+    task = SequenceTask(corpus.classes, cfg.level, weights, cfg.affect_weight, _class_loss(cfg, len(corpus), len(corpus.classes), weights))
     dm = MultimodalDataModule(corpus, fold=-1, batch_size=cfg.batch_size, crop=cfg.crop, seed=cfg.seed)
     dm.splits = {"train": train_idx, "val": np.array([], int), "test": np.array([], int)}
     run_cfg = TrainConfig(**{k: getattr(cfg, k) for k in asdict(TrainConfig()) if hasattr(cfg, k)})
@@ -375,7 +421,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
 
         folds, summary = cross_validate(corpus.folds, score_fold, run_cfg.folds_only)
         settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "objective", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay",
-                                                                   "limit_per_fold", "label_fraction", "init_weights")}
+                                                                   "limit_per_fold", "label_fraction", "init_weights", "loss", "inputs", "folds")}
         return result_document(
             name, corpus.dataset, corpus.protocol + f"; {run_cfg.level} level; fixed schedule, nothing chosen on a test fold",
             [run_cfg.seed], summary, folds, commit=commit,
@@ -387,7 +433,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
     for name, overrides in cfg.ablations.items():
         overrides = dict(overrides)
         objective = {**cfg.objective, **overrides.pop("objective", {})}
-        fields = {k: overrides.pop(k) for k in ("label_fraction", "init_weights") if k in overrides}
+        fields = {k: overrides.pop(k) for k in ("label_fraction", "init_weights", "loss") if k in overrides}
         variant = replace(cfg, model_config={**cfg.model_config, **overrides}, objective=objective, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={}, **fields)
         variants.append(run(f"{cfg.model} ablation: {name}", variant))
     if cfg.out:
