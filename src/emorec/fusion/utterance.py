@@ -133,7 +133,8 @@ class UtteranceModelFusion(Fusion):
             if model.affect:
                 va[frames] = o[k : k + 2]
             fmask[frames] = True
-        return FusedReading(probs, va, fmask, {"attention": attention})
+        tables = {"attention": attention} if attention.shape[1] > 2 else {}  # models without attention write no table
+        return FusedReading(probs, va, fmask, tables)
 
 
 @register_fusion("tam_ulag")

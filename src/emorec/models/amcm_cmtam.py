@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import InputNorm, ResNetTrunk, masked_mean, masked_softmax
+from emorec.models.blocks import InputNorm, ResNetTrunk, bound_affect, masked_mean, masked_softmax
 from emorec.models.sequence import SequenceModel
 
 __all__ = ["AMCM", "CMTAM", "AMCMCMTAM", "AMCMLayer"]
@@ -239,4 +239,4 @@ class AMCMCMTAM(SequenceModel):
         return torch.cat(parts, dim=-1)
 
     def forward_head(self, features: torch.Tensor, mask: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.head(self.drop(features))
+        return bound_affect(self.head(self.drop(features)), self.num_classes)

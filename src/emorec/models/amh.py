@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import InputNorm, MaskedRNN, masked_softmax, uncompact
+from emorec.models.blocks import InputNorm, MaskedRNN, bound_affect, masked_softmax, uncompact
 from emorec.models.sequence import SequenceModel
 from emorec.models.weights import shipped_path
 
@@ -114,8 +114,7 @@ class AMH(SequenceModel):
         out = self.head(self.drop(features))
         if not self.affect:
             return out
-        k = self.num_classes
-        return torch.cat([out[:, :k], torch.tanh(out[:, k:])], dim=-1)
+        return bound_affect(out, self.num_classes)
 
     def attention(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
         """Each hop's (modality, weights (B, T)) on the input grid (the compacted weights put back on the observed frames) — for plots."""

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import InputNorm, MaskedRNN, masked_mean
+from emorec.models.blocks import InputNorm, MaskedRNN, bound_affect, masked_mean
 from emorec.models.sequence import MODALITIES, SequenceModel
 
 __all__ = ["LateMean"]
@@ -61,7 +61,7 @@ class LateMean(SequenceModel):
         for m in self.modalities:
             h, h_mask, _ = self.encoder[m](self.drop(self.input_norm[m](x[m])) * mask[m].unsqueeze(-1), mask[m])
             o = self.heads[m](self.drop(masked_mean(h, h_mask)))
-            outs[m] = torch.cat([o[:, :k], torch.tanh(o[:, k:])], dim=-1)
+            outs[m] = bound_affect(o, k)
             available[m] = mask[m].any(dim=1)
         return outs, available
 

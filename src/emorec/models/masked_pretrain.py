@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import InputNorm, MaskedRNN, masked_mean, uncompact
+from emorec.models.blocks import InputNorm, MaskedRNN, bound_affect, masked_mean, uncompact
 from emorec.models.sequence import SequenceModel
 
 __all__ = ["MaskedEncoder", "MaskedPretrain", "mask_frames", "reconstruction_loss"]
@@ -182,4 +182,4 @@ class MaskedPretrain(SequenceModel):
         return torch.cat([feats[m] for m in self.modalities], dim=-1)
 
     def forward_head(self, features: torch.Tensor, mask: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.head(self.drop(features))
+        return bound_affect(self.head(self.drop(features)), self.num_classes)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import InputNorm, MaskedRNN, TemporalAttentionPooling, masked_mean, masked_softmax, uncompact
+from emorec.models.blocks import InputNorm, MaskedRNN, TemporalAttentionPooling, bound_affect, masked_mean, masked_softmax, uncompact
 from emorec.models.sequence import MODALITIES, SequenceModel
 from emorec.models.weights import shipped_path
 
@@ -52,9 +52,7 @@ class _Head(nn.Module):
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.hidden(z)
-        out = self.out(h)
-        k = self.num_classes
-        return torch.cat([out[:, :k], torch.tanh(out[:, k:])], dim=-1), h
+        return bound_affect(self.out(h), self.num_classes), h
 
 
 @register_model(

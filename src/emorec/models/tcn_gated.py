@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from emorec.models._registry import register_model
-from emorec.models.blocks import TCN, GatedModalitySum
+from emorec.models.blocks import TCN, GatedModalitySum, bound_affect
 from emorec.models.sequence import SequenceModel
 from emorec.models.weights import shipped_path
 
@@ -151,9 +151,7 @@ class TCNGated(SequenceModel):
         return self.second(fused)
 
     def forward_head(self, features: torch.Tensor, mask: dict[str, torch.Tensor]) -> torch.Tensor:
-        out = self.head(features)
-        k = self.num_classes
-        return torch.cat([out[..., :k], torch.tanh(out[..., k:])], dim=-1)
+        return bound_affect(self.head(features), self.num_classes)
 
     def gates(self, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Mean gate value per frame and modality, (B, T) each — what the fusion weighs (for plots and checks)."""

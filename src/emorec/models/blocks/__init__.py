@@ -8,11 +8,13 @@
 - :mod:`~emorec.models.blocks.recurrent` — GRU/LSTM encoders over the observed frames of masked sequences
 - :mod:`~emorec.models.blocks.resnet` — ResNet-18/34 trunks in plain torch (spectrogram encoders)
 - :mod:`~emorec.models.blocks.norm` — input standardisation fitted on the training data
+- :mod:`~emorec.models.blocks.heads` — the output layout (class logits, then valence/arousal in [-1, 1])
 """
 
 from emorec.models.blocks.attention import CrossModalAttention, masked_softmax
 from emorec.models.blocks.conv import ConvStage, conv_bn_relu, fold_batchnorm
 from emorec.models.blocks.fusion import GatedModalitySum, ModalityProjection
+from emorec.models.blocks.heads import bound_affect
 from emorec.models.blocks.norm import InputNorm, fit_input_norms
 from emorec.models.blocks.pooling import AttentiveStatsPooling, TemporalAttentionPooling, masked_mean
 from emorec.models.blocks.recurrent import MaskedRNN, compact, uncompact
@@ -21,5 +23,5 @@ from emorec.models.blocks.tcn import TCN, TemporalBlock
 
 __all__ = [
     "TCN", "AttentiveStatsPooling", "BasicBlock", "ConvStage", "CrossModalAttention", "GatedModalitySum", "InputNorm", "MaskedRNN", "ModalityProjection", "ResNetTrunk", "TemporalAttentionPooling",
-    "TemporalBlock", "compact", "conv_bn_relu", "fit_input_norms", "fold_batchnorm", "masked_mean", "masked_softmax", "uncompact",
+    "TemporalBlock", "bound_affect", "compact", "conv_bn_relu", "fit_input_norms", "fold_batchnorm", "masked_mean", "masked_softmax", "uncompact",
 ]
