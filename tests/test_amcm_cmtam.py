@@ -126,3 +126,27 @@ def test_composite_pixel_corpus_and_a_short_cross_validation(tmp_path):
                               limit_per_fold=3, folds_only=(0,), epochs=2, batch_size=4, workers=1, run_dir=str(tmp_path / "run"))
     result = train_sequence_model(cfg, corpus)
     assert len(result["folds"]) == 1 and 0 <= result["metrics"]["ua_mean"] <= 1 and '"loss": "fldw"' in result["features"]
+
+
+def test_plot_adjacency_and_confusion_commands(tmp_path):
+    """`emorec plot adjacency` draws each AMCM layer's learned matrices from a weights file; `emorec plot confusion` the
+    fold-summed confusion matrix of an evaluation output; a depthwise model has no matrices and says so."""
+    import json
+    import subprocess
+    import sys
+
+    model = create_model("amcm_cmtam", num_classes=7, dim=8, depth=2, frames=4, image=28, patch=7, audio_width=8, audio_depth=18, n_mfcc=20)
+    with torch.no_grad():
+        model.video.layers[0].sam[3, 5] = 4.0
+    model.save(tmp_path / "amcm.safetensors")
+    cli = [sys.executable, "-m", "emorec.cli", "plot"]
+    proc = subprocess.run([*cli, "adjacency", "--weights", str(tmp_path / "amcm.safetensors"), "--out", str(tmp_path / "adj.png")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and (tmp_path / "adj.png").stat().st_size > 10_000, proc.stderr
+    create_model("amcm_cmtam", num_classes=7, dim=8, depth=1, frames=4, image=28, patch=7, audio_width=8, audio_depth=18, n_mfcc=20,
+                 mixer="depthwise").save(tmp_path / "dw.safetensors")
+    proc = subprocess.run([*cli, "adjacency", "--weights", str(tmp_path / "dw.safetensors")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "no adjacency matrices" in proc.stderr
+    doc = {"model": "toy", "classes": ["a", "b"], "folds": [{"confusion": [[3, 1], [0, 4]]}, {"confusion": [[2, 0], [1, 1]]}]}
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    proc = subprocess.run([*cli, "confusion", str(tmp_path / "r.json"), "--out", str(tmp_path / "c.png")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and (tmp_path / "c.png").is_file(), proc.stderr

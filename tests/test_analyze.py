@@ -130,7 +130,8 @@ def test_cli_single_bad_file_exit_2(damaged, tmp_path):
     assert "truncated" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("sub", ["analyze", "extract", "extractors", "train", "train voice_probe", "train voice_tcn", "train text", "cv", "models", "fusions", "composite", "evaluate-av"])
+@pytest.mark.parametrize("sub", ["analyze", "extract", "extractors", "train", "train voice_probe", "train voice_tcn", "train text", "cv", "models", "fusions", "composite",
+                                 "evaluate-av", "finetune", "plot adjacency", "plot confusion"])
 def test_help(sub):
     proc = subprocess.run([sys.executable, "-m", "emorec.cli", *sub.split(), "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Usage" in proc.stdout

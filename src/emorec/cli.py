@@ -610,6 +610,56 @@ def finetune_command(
         typer.echo(f"weights: {out}")
 
 
+plot_app = typer.Typer(help="Figures of trained models and evaluations.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+@plot_app.command("adjacency")
+def plot_adjacency_command(
+    weights: Annotated[Path | None, typer.Option(help="amcm_cmtam weights (default: the shipped ones).")] = None,
+    out: Annotated[Path, typer.Option(help="Image to write (PNG).")] = Path("adjacency.png"),
+) -> None:
+    """amcm_cmtam's learned spatial (on the patch grid) and temporal adjacency matrices, per AMCM layer (paper 004)."""
+    from emorec.models import load_pretrained
+    from emorec.report.plot import plot_adjacency
+
+    try:
+        model = load_pretrained("amcm_cmtam", str(weights) if weights else None)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        _fail(f"{weights or 'amcm_cmtam'}: {exc}")
+    if model.video is None or not model.video.adjacency():
+        _fail("this amcm_cmtam has no adjacency matrices (mixer 'depthwise' or an audio-only model)")
+    matrices = [(s.numpy(), t.numpy()) for s, t in model.video.adjacency()]
+    source = weights or "shipped weights"
+    typer.echo(f"wrote {plot_adjacency(matrices, out, f'amcm_cmtam adjacency matrices ({source})')}")
+
+
+@plot_app.command("confusion")
+def plot_confusion_command(
+    results: Annotated[Path, typer.Argument(help="An evaluation output (JSON) with per-fold confusion matrices.")],
+    out: Annotated[Path, typer.Option(help="Image to write (PNG).")] = Path("confusion.png"),
+    row: Annotated[int, typer.Option(help="Which result of a result set (0 = the main model).")] = 0,
+) -> None:
+    """The confusion matrix summed over a cross-validation's folds (rows = true class)."""
+    import numpy as np
+
+    from emorec.report.plot import plot_confusion
+
+    try:
+        d = json.loads(results.read_text())
+    except (OSError, ValueError) as exc:
+        _fail(f"{results}: not a readable evaluation output ({exc})")
+    d = d["results"][row] if d.get("kind") == "result_set" else d
+    folds = [f["confusion"] for f in d.get("folds", []) if "confusion" in f]
+    if not folds:
+        _fail(f"{results}: no per-fold confusion matrices")
+    from emorec.emotion_space import EMOTIONS
+
+    total = np.sum(np.array(folds, dtype=float), axis=0)
+    classes = tuple(d.get("classes", EMOTIONS))[: total.shape[0]]
+    typer.echo(f"wrote {plot_confusion(total, classes, out, d['model'])}")
+
+
 @app.command("check-mechanism")
 def check_mechanism_command(
     model: Annotated[str, typer.Argument(help="amh (pointer task: hops 0, 1, 3) or tam_ulag (conflict task: ULAG's generated labels).")],

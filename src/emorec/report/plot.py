@@ -1,5 +1,5 @@
 """``timeline.png``: arousal and valence over time, per-modality lanes, transcript words; ``attention.png``: an utterance
-model's attention weights over time."""
+model's attention weights over time; the figures of ``emorec plot``: AMCM adjacency maps and confusion matrices."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_attention", "plot_timeline"]
+__all__ = ["plot_adjacency", "plot_attention", "plot_confusion", "plot_timeline"]
 
 
 def plot_timeline(analysis, path: str | Path) -> Path:
@@ -84,6 +84,73 @@ def plot_attention(table, path: str | Path, title: str = "") -> Path:
     fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01, label="weight")
     fig.tight_layout()
     path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_adjacency(matrices: list[tuple[np.ndarray, np.ndarray]], path: str | Path, title: str = "") -> Path:
+    """The AMCM adjacency matrices of a trained ``amcm_cmtam`` (paper 004, figures of its §4): per layer, the spatial
+    matrix's total outgoing weight of each patch laid out on the patch grid (n × n: which face regions feed the others),
+    the full spatial matrix (P × P) and the temporal matrix (t × t); every matrix starts at 1, so departures from a flat
+    map are what training learned.
+
+    Parameters
+    ----------
+    matrices : list of (spatial (P, P), temporal (t, t)) arrays, one pair per layer (``AMCM.adjacency()``)
+    path : output image (PNG)
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n_layers = len(matrices)
+    fig, axes = plt.subplots(n_layers, 3, figsize=(11, 3.4 * n_layers), squeeze=False)
+    for i, (spatial, temporal) in enumerate(matrices):
+        spatial, temporal = np.asarray(spatial, np.float32), np.asarray(temporal, np.float32)
+        grid = int(round(np.sqrt(spatial.shape[0])))
+        for ax, data, name in ((axes[i, 0], spatial.sum(1).reshape(grid, grid), f"layer {i + 1}: spatial, outgoing weight per patch ({grid}×{grid})"),
+                               (axes[i, 1], spatial, f"layer {i + 1}: spatial adjacency ({spatial.shape[0]}×{spatial.shape[0]})"),
+                               (axes[i, 2], temporal, f"layer {i + 1}: temporal adjacency ({temporal.shape[0]}×{temporal.shape[0]} frames)")):
+            image = ax.imshow(data, cmap="viridis", interpolation="nearest")
+            ax.set_title(name, fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion(confusion: np.ndarray, classes: tuple[str, ...], path: str | Path, title: str = "") -> Path:
+    """A confusion matrix (rows = true class, columns = predicted), each row as shares of its examples, counts written in."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.asarray(confusion, np.float64)
+    share = confusion / np.maximum(confusion.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(classes), 0.8 + 0.6 * len(classes)))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for r in range(len(classes)):
+        for c in range(len(classes)):
+            ax.text(c, r, f"{int(confusion[r, c])}", ha="center", va="center", fontsize=7, color="white" if share[r, c] > 0.5 else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -422,11 +422,11 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
         folds, summary = cross_validate(corpus.folds, score_fold, run_cfg.folds_only)
         settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "objective", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay",
                                                                    "limit_per_fold", "label_fraction", "init_weights", "loss", "inputs", "folds")}
-        return result_document(
+        return {**result_document(
             name, corpus.dataset, corpus.protocol + f"; {run_cfg.level} level; fixed schedule, nothing chosen on a test fold",
             [run_cfg.seed], summary, folds, commit=commit,
             features=f"{info.inputs} → {info.outputs}; settings {json.dumps(settings)}",
-        )
+        ), "classes": list(corpus.classes)}
 
     result = run(cfg.model + (" + EmoBank text" if cfg.text_corpus else "") + (f" ({cfg.label})" if cfg.label else ""), cfg)
     variants = []
