@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from bad_media import audio_with_gap, flip_bits, rotate_tag  # noqa: E402  (the bad-media harness's makers)
 
 DATA = Path(__file__).parent / "data"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -78,30 +82,6 @@ def damaged(tmp_path_factory, talking_head, ravdess_clip) -> dict[str, Path]:
     return out
 
 
-def rotate_tag(src: Path, dst: Path, degrees: int) -> Path:
-    """Copy an MP4 with the display matrix of its video track's ``tkhd`` box set to a clockwise rotation of ``degrees``
-    (what a phone writes for a portrait video; ffprobe shows it as ``rotate``). The coded frames are unchanged."""
-    import struct
-
-    data = bytearray(src.read_bytes())
-    c, s = {90: (0, 1), 180: (-1, 0), 270: (0, -1)}[degrees]
-
-    def fixed(v: float) -> bytes:
-        return struct.pack(">i", int(v * 65536))
-
-    matrix = fixed(c) + fixed(s) + bytes(4) + fixed(-s) + fixed(c) + bytes(4) + bytes(8) + struct.pack(">i", 1 << 30)
-    pos, patched = 0, 0
-    while (t := data.find(b"tkhd", pos)) >= 0:
-        m = t + 4 + 4 + (32 if data[t + 4] == 1 else 20) + 16  # version/flags, times/ids/duration, reserved, layer..volume
-        if any(struct.unpack(">II", data[m + 36 : m + 44])):  # the video track (non-zero width/height)
-            data[m : m + 36] = matrix
-            patched += 1
-        pos = t + 4
-    assert patched == 1, f"{src}: expected one video track header"
-    dst.write_bytes(bytes(data))
-    return dst
-
-
 @pytest.fixture(scope="session")
 def ravdess_root() -> Path:
     root = SHARED / "ravdess_speech_16k"
@@ -114,55 +94,3 @@ def ravdess_root() -> Path:
 def voice_store(tmp_path_factory):
     """One feature store for the voice-training tests (three RAVDESS actors' features are computed once)."""
     return tmp_path_factory.mktemp("voice_store")
-
-
-def audio_with_gap(dst: Path, before: float = 2.0, gap: float = 3.0, after: float = 2.0, sample_rate: int = 16000) -> Path:
-    """A recording paused and resumed: a 440 Hz tone for ``before`` s, a jump of ``gap`` s in the timestamps, ``after`` s
-    more (PCM in Matroska, every frame with its own pts)."""
-    from fractions import Fraction
-
-    import av
-
-    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(sample_rate * max(before, after))) / sample_rate) * 32767).astype(np.int16)
-    with av.open(str(dst), "w") as out:
-        stream = out.add_stream("pcm_s16le", rate=sample_rate, layout="mono")
-        pts = 0
-        for seconds, jump in ((before, gap), (after, 0.0)):
-            for i in range(0, int(seconds * sample_rate), 1600):
-                frame = av.AudioFrame.from_ndarray(tone[None, i : i + 1600], format="s16", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = sample_rate, pts, Fraction(1, sample_rate)
-                pts += frame.samples
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-            pts += int(jump * sample_rate)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return dst
-
-
-def flip_bits(src: Path, dst: Path, kind: str = "audio", every: int = 20, flips: int = 8, seed: int = 0) -> Path:
-    """Remux ``src`` with ``flips`` random bits flipped in every ``every``-th packet of its ``kind`` stream (the other
-    streams intact)."""
-    import av
-
-    rng = np.random.default_rng(seed)
-    with av.open(str(src)) as s, av.open(str(dst), "w") as d:
-        outs = {st.index: d.add_stream_from_template(st) for st in s.streams if st.type in ("audio", "video")}
-        count = 0
-        for p in s.demux():
-            if p.dts is None or p.stream.index not in outs:
-                continue
-            target = outs[p.stream.index]
-            if p.stream.type == kind:
-                count += 1
-                if count % every == every // 2:
-                    data = bytearray(bytes(p))
-                    for _ in range(flips):
-                        i = int(rng.integers(0, len(data)))
-                        data[i] ^= 1 << int(rng.integers(0, 8))
-                    q = av.Packet(bytes(data))
-                    q.pts, q.dts, q.time_base = p.pts, p.dts, p.time_base
-                    p = q
-            p.stream = target
-            d.mux(p)
-    return dst
