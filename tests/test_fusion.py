@@ -148,3 +148,21 @@ def test_utterance_model_fusions_in_analyze(talking_head, data_dir, session_stor
     assert list(back.tables["attention"].columns) == list(att.columns)
     silent = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store, plot=False, fusion=name)
     assert silent.summary["emotion"] in EMOTIONS and (silent.timeline["valence"].notna() == silent.timeline["face_present"]).all()
+
+
+def test_masked_pretrain_fusion_in_analyze(talking_head, data_dir, session_store, tmp_path):
+    """masked_pretrain (patent 001) as analyze's fusion on a real clip: one reading per utterance from the voice and face
+    encoders, valence/arousal within [-1, 1], no attention table (it pools by mean), and a silent video read from its face."""
+    from emorec.fusion import FUSIONS
+
+    assert FUSIONS.get("masked_pretrain").unavailable() is None, "masked_pretrain weights are not shipped"
+    result = analyze(talking_head, tmp_path / "mp", store=session_store, plot=True, fusion="masked_pretrain")
+    tl = result.timeline
+    assert result.summary["fusion"] == "masked_pretrain" and result.summary["emotion"] in EMOTIONS
+    assert "attention" not in result.tables and not (tmp_path / "mp" / "attention.csv").exists()
+    assert tl[["valence", "arousal"]].abs().max().max() <= 1.0
+    probs = tl[[f"prob_{e}" for e in EMOTIONS]].to_numpy()
+    read = ~np.isnan(probs[:, 0])
+    assert read.mean() > 0.9 and np.allclose(probs[read].sum(axis=1), 1.0, atol=1e-5)
+    silent = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store, plot=False, fusion="masked_pretrain")
+    assert silent.summary["emotion"] in EMOTIONS and (silent.timeline["valence"].notna() == silent.timeline["face_present"]).all()
