@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,8 @@ import pytest
 
 from emorec.emotion_space import EMOTIONS
 from emorec.pipelines.analyze import analyze
+
+DATA = Path(__file__).parent / "data"
 
 PROBS = [f"prob_{e}" for e in EMOTIONS]
 
@@ -207,3 +210,40 @@ def test_video_without_a_face(tmp_path, session_store):
     assert result.timeline["arousal"].isna().all() and result.summary["emotion"] is None
     assert any("no face" in g for g in result.summary["gaps"])
     assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_photos_every_face_is_read(tmp_path):
+    """A still image is read as a photo (issue 20, item 1): every face with its box, landmarks, 7 class probabilities and
+    valence/arousal; faces.csv, annotated.png, summary.json, report.html; two people side by side give two faces; a
+    folder mixing photos and a video reads both; an image without a face says so (exit 2)."""
+    import cv2
+
+    from emorec.io.media import iter_video_frames
+    from emorec.pipelines.image import analyze_image
+
+    a = next(iter_video_frames(DATA / "talking_head.mp4", max_side=None))[1]
+    b = next(iter_video_frames(DATA / "mead_M030_sad.mp4", max_side=None))[1]
+    b = cv2.resize(b[:, (b.shape[1] - b.shape[0]) // 2 :][:, : b.shape[0]], a.shape[:2][::-1])  # the MEAD frame's centre square
+    pair = tmp_path / "two people.png"
+    cv2.imwrite(str(pair), cv2.cvtColor(np.concatenate([a, b], axis=1), cv2.COLOR_RGB2BGR))
+    result = analyze_image(pair, tmp_path / "out")
+    faces = result.faces
+    assert len(faces) == 2 and result.landmarks.shape == (2, 468, 2)
+    centres = sorted(((faces.x0 + faces.x1) / 2).tolist())
+    assert centres[0] < a.shape[1] < centres[1]  # one face on each side
+    np.testing.assert_allclose(faces[[f"prob_{e}" for e in EMOTIONS]].sum(axis=1), 1.0, atol=1e-3)
+    assert faces[["valence", "arousal"]].abs().max().max() <= 1
+    for name in ("faces.csv", "annotated.png", "summary.json", "report.html", "landmarks.npz"):
+        assert (tmp_path / "out" / name).is_file()
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "pair.png").write_bytes(pair.read_bytes())
+    (folder / "clip.mp4").write_bytes((DATA / "mead_happy_noaudio.mp4").read_bytes())
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(folder), "--out", str(tmp_path / "batch"), "--store", str(tmp_path / "s"), "--json"],
+                          capture_output=True, text=True, timeout=600)
+    objects = {Path(o["input"]).name: o for o in json.loads(proc.stdout)}
+    assert proc.returncode == 0 and objects["pair.png"]["num_faces"] == 2 and objects["clip.mp4"]["emotion"] in EMOTIONS
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(blank), "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "no face found in the image" in proc.stderr

@@ -166,3 +166,20 @@ def test_masked_pretrain_fusion_in_analyze(talking_head, data_dir, session_store
     assert read.mean() > 0.9 and np.allclose(probs[read].sum(axis=1), 1.0, atol=1e-5)
     silent = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store, plot=False, fusion="masked_pretrain")
     assert silent.summary["emotion"] in EMOTIONS and (silent.timeline["valence"].notna() == silent.timeline["face_present"]).all()
+
+
+def test_amcm_cmtam_fusion_in_analyze(talking_head, data_dir, session_store):
+    """amcm_cmtam (paper 004) as analyze's fusion: each utterance read from its face crops and MFCCs (extracted on demand:
+    audio.logmel), valence/arousal within [-1, 1]; a video without audio is read from the face stream alone."""
+    from emorec.fusion import FUSIONS
+
+    assert FUSIONS.get("amcm_cmtam").unavailable() is None, "amcm_cmtam weights are not shipped"
+    result = analyze(talking_head, None, store=session_store, plot=False, fusion="amcm_cmtam")
+    tl = result.timeline
+    assert result.summary["fusion"] == "amcm_cmtam" and result.summary["emotion"] in EMOTIONS
+    assert tl[["valence", "arousal"]].abs().max().max() <= 1.0
+    probs = tl[[f"prob_{e}" for e in EMOTIONS]].to_numpy()
+    read = ~np.isnan(probs[:, 0])
+    assert read.mean() > 0.9 and np.allclose(probs[read].sum(axis=1), 1.0, atol=1e-5)
+    silent = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store, plot=False, fusion="amcm_cmtam")
+    assert silent.summary["emotion"] in EMOTIONS and silent.timeline["valence"].notna().any()

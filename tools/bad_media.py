@@ -251,7 +251,12 @@ def make_all(root: str | Path) -> dict[str, Case]:
     add("very_short_wav", wav(root / "short.wav", speech16[16000 : 16000 + 800], 16000), 0, "", "a 0.05 s wav: one 10 Hz frame")
     add("very_short_mp4", synthetic_video(root / "short.mp4", 1), 0, "", "a one-frame (0.04 s) mp4: one 10 Hz frame — the same rule as for audio")
     add("one_frame_video", synthetic_video(root / "one_frame.mp4", 1, (320, 240)), 0, "no face", "one frame without a face: read, note 'no face found'")
-    add("image", face_photo(root / "photo.jpg"), 0, "no audio track", "a face photo (.jpg): read as a one-frame video (the face reading of its main face)")
+    add("image", face_photo(root / "photo.jpg"), 0, '"num_faces": 1', "a face photo (.jpg): every face read (faces.csv, annotated.png, report.html)")
+    blank = root / "blank.png"
+    import cv2
+
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
+    add("image_without_face", blank, 2, "no face found", "an image without a face: exit 2, 'no face found in the image'")
     add("huge_frames", synthetic_video(root / "huge.mp4", 3, (3840, 2160)), 0, "no face", "3840×2160 frames: downscaled before detection")
     odd = root / "clip ünï (1) #.mp4"
     odd.write_bytes(MEAD.read_bytes())

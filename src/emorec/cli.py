@@ -42,11 +42,11 @@ def _read_transcript(path: Path | None) -> str | None:
     return text
 
 
-def _inputs(paths: list[Path], transcript: Path | None) -> tuple[list[Path], str | None]:
-    """Media files named or found in folders/globs, and the transcript text (one file only)."""
+def _inputs(paths: list[Path], transcript: Path | None, images: bool = False) -> tuple[list[Path], str | None]:
+    """Media files (and still images with ``images``) named or found in folders/globs, and the transcript text (one file only)."""
     from emorec.pipelines.extract import expand_paths
 
-    files = expand_paths(paths)
+    files = expand_paths(paths, images)
     if not files:
         _fail("no media files found in " + ", ".join(map(str, paths)))
     text = _read_transcript(transcript)
@@ -139,7 +139,7 @@ def list_models_command(
 
 @app.command()
 def analyze(
-    paths: Annotated[list[Path], typer.Argument(help="Video or audio files, or folders.")],
+    paths: Annotated[list[Path], typer.Argument(help="Video or audio files, still images (every face is read), or folders.")],
     out: Annotated[Path, typer.Option(help="Output folder (one sub-folder per file when several).")] = Path("emorec_out"),
     store: Annotated[Path, typer.Option(help="Feature store reused across runs.")] = DEFAULT_STORE,
     transcript: Annotated[Path | None, typer.Option(help="Text file with a known transcript (single input file).")] = None,
@@ -161,6 +161,7 @@ def analyze(
     from emorec.errors import EmorecError
     from emorec.pipelines.analyze import analyze as run
     from emorec.pipelines.analyze import check_choices
+    from emorec.pipelines.image import analyze_image, is_image
 
     choices = {"fusion": fusion, "face_model": face_model, "voice_model": voice_model, "text_model": text_model}
     try:  # checked before any file is read
@@ -169,7 +170,7 @@ def analyze(
         _fail(str(exc))
     from emorec.pipelines.batch import check_writable, output_folders
 
-    files, text = _inputs(paths, transcript)
+    files, text = _inputs(paths, transcript, images=True)
     try:  # output and store problems are found before any decoding
         check_writable(out)
         check_writable(store, "feature store")
@@ -191,7 +192,12 @@ def analyze(
 
         try:
             check_writable(target)
-            result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language, **choices)
+            if is_image(f):  # a photo: every face (no timeline)
+                result = analyze_image(f, target)
+                if bar is not None:
+                    bar.update(100 - bar.n)
+            else:
+                result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language, **choices)
         except (EmorecError, OSError) as exc:
             message = str(exc) if isinstance(exc, EmorecError) else f"{target}: output cannot be written ({exc.strerror or exc})"
             failures.append(message)
@@ -202,12 +208,15 @@ def analyze(
             if bar is not None:
                 bar.close()
         reports.append({"input": str(f), "status": "ok", "output": str(target), "summary": result.summary})
-        if not quiet and not as_json:
+        if not quiet and not as_json and is_image(f):
+            faces = ", ".join(f"{r.face}: {r.emotion} {getattr(r, 'prob_' + r.emotion):.2f}" for r in result.faces.itertuples())
+            typer.echo(f"{f.name}: {len(result.faces)} face(s) — {faces} → {target}")
+        elif not quiet and not as_json:
             s = result.summary
             typer.echo(f"{f.name}: {s['emotion']}  arousal {s['arousal']}  valence {s['valence']}  ({s['real_time_factor']:.2f} × real time) → {target}")
             for gap in s["gaps"]:
                 typer.echo(f"  note: {gap}")
-        if profile:
+        if profile and not is_image(f):
             _print_profile(result.summary)
     if len(files) > 1:  # input → output folder (and status) of the whole batch
         import csv
@@ -216,7 +225,9 @@ def analyze(
             writer = csv.writer(fh)
             writer.writerow(["input", "output", "status", "emotion", "message"])
             for r in reports:
-                writer.writerow([r["input"], r["output"], r["status"], (r.get("summary") or {}).get("emotion") or "", r.get("message", "")])
+                summ = r.get("summary") or {}
+                emotion = summ.get("emotion") or ";".join(f["emotion"] for f in summ.get("faces", []))  # a photo: each face's
+                writer.writerow([r["input"], r["output"], r["status"], emotion, r.get("message", "")])
     if as_json:  # one object per input: the summary, or status "error" with the error kind and message
         objects = [{"input": r["input"], "output": r["output"], "status": "ok", **r["summary"]} if r["status"] == "ok" else r for r in reports]
         typer.echo(json.dumps(objects[0] if len(files) == 1 else objects, indent=1))

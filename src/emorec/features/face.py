@@ -19,7 +19,7 @@ import numpy as np
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 from emorec.io.media import iter_video_frames
 
-__all__ = ["NUM_LANDMARKS", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face", "face_cnn_outputs"]
+__all__ = ["NUM_LANDMARKS", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face", "detect_faces", "face_cnn_outputs"]
 
 NUM_LANDMARKS = 468
 _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
@@ -139,6 +139,44 @@ def _mesh_points(mesh, frame: np.ndarray, box: np.ndarray) -> np.ndarray | None:
         return None
     lm = res.multi_face_landmarks[0].landmark
     return np.array([[p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0] for p in lm[:NUM_LANDMARKS]], np.float32)
+
+
+def detect_faces(image: np.ndarray, max_faces: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every face of one image: boxes, detector scores, landmarks and eye-aligned grey crops (the framing ``face.track``
+    gives video frames, so ``face.cnn`` reads them alike).
+
+    Parameters
+    ----------
+    image : (height, width, 3) uint8, RGB
+    max_faces : int
+        Keep the most confident faces up to this many.
+
+    Returns
+    -------
+    boxes : (N, 4) float32, ``x0, y0, x1, y1`` in pixels, most confident first
+    scores : (N,) float32
+    landmarks : (N, 468, 2) float32 in pixels (NaN where the face mesh failed)
+    crops : (N, 64, 64) uint8, grey, eye-aligned
+    """
+    import cv2
+
+    detector, mesh = _mediapipe()
+    h, w = image.shape[:2]
+    result = detector.process(np.ascontiguousarray(image))
+    dets = sorted(result.detections or [], key=lambda d: -d.score[0])[:max_faces]
+    boxes = np.array([[d.location_data.relative_bounding_box.xmin * w, d.location_data.relative_bounding_box.ymin * h,
+                       (d.location_data.relative_bounding_box.xmin + d.location_data.relative_bounding_box.width) * w,
+                       (d.location_data.relative_bounding_box.ymin + d.location_data.relative_bounding_box.height) * h] for d in dets], np.float32).reshape(-1, 4)
+    scores = np.array([d.score[0] for d in dets], np.float32)
+    landmarks = np.full((len(boxes), NUM_LANDMARKS, 2), np.nan, np.float32)
+    crops = np.zeros((len(boxes), 64, 64), np.uint8)
+    for i, box in enumerate(boxes):
+        pts = _mesh_points(mesh, image, box)
+        if pts is not None:
+            landmarks[i] = pts
+        big = align_face(image, pts, box, 64)
+        crops[i] = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY)
+    return boxes, scores, landmarks, crops
 
 
 @EXTRACTORS.register("face.track")

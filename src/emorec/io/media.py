@@ -31,6 +31,8 @@ __all__ = ["AUDIO_EXTENSIONS", "TRUNCATED_FRACTION", "VIDEO_EXTENSIONS", "MediaI
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".aac")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+"""Still images: ``emorec analyze`` reads them as photos (every face), not as one-frame videos."""
 
 # Leading bytes of the containers we accept; a file that starts like one of
 # these but does not decode is corrupt/truncated rather than "not media".

@@ -24,7 +24,7 @@ import emorec.readings  # noqa: F401  (registers the reading extractors)
 from emorec.clip import Record
 from emorec.features import DEFAULT_EXTRACTORS, EXTRACTORS, ClipInput, Extractor
 from emorec.io.files import walk_files
-from emorec.io.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
+from emorec.io.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaWarning
 from emorec.store import FeatureStore
 from emorec.timeseries import span_to_frames
 
@@ -196,8 +196,9 @@ def extract_clip(
     return ClipFeatures.from_records(clip.path, clip.media_hash, clip.duration, clip.num_frames, records, notes)
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, media files (by extension) inside folders, and matches of quoted globs (``"clips/*.mp4"``), sorted."""
+def expand_paths(paths: Iterable[str | Path], images: bool = False) -> list[Path]:
+    """Files named, media files (by extension; still images too with ``images``) inside folders, and matches of quoted
+    globs (``"clips/*.mp4"``), sorted."""
     import glob
 
     out: list[Path] = []
@@ -207,7 +208,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             continue
         p = Path(p)
         if p.is_dir():
-            out += walk_files(p, VIDEO_EXTENSIONS + AUDIO_EXTENSIONS)  # symlinked folders followed
+            out += walk_files(p, VIDEO_EXTENSIONS + AUDIO_EXTENSIONS + (IMAGE_EXTENSIONS if images else ()))  # symlinked folders followed
         else:
             out.append(p)
     return out

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["png_bytes", "write_report"]
+__all__ = ["png_bytes", "write_image_report", "write_report"]
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -106,4 +106,22 @@ def write_report(analysis, path: str | Path, plot_png: bytes | None = None) -> P
     parts.append("</table><p class=muted>Weights trained on research corpora (RAVDESS, FER2013) are for research and non-commercial use only.</p></body></html>")
     path = Path(path)
     path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def write_image_report(result, path: str | Path) -> Path:
+    """Write a photo's analysis (:class:`~emorec.pipelines.image.ImageResult`) as a self-contained HTML page: the annotated
+    image, then one row per face (box, detector score, class, probabilities, valence/arousal)."""
+    s = result.summary
+    faces = result.faces
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in faces.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in r) + "</tr>" for r in faces.itertuples(index=False))
+    notes = "".join(f'<div class="gap">{html.escape(g)}</div>' for g in s.get("gaps", []))
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>emorec: {html.escape(Path(s['file']).name)}</title><style>{CSS}</style></head><body>"
+            f"<h1>{html.escape(Path(s['file']).name)}</h1><p class='muted'>{s['width']}×{s['height']} image · {s['num_faces']} face(s) · "
+            f"{html.escape(s['models']['face'])}</p>{notes}"
+            f"<h2>Faces</h2>{_img(png_bytes(result.annotated), 'annotated image', min(900, s['width']))}"
+            f"<table><tr>{head}</tr>{rows}</table></body></html>")
+    path = Path(path)
+    path.write_text(page)
     return path
