@@ -65,6 +65,8 @@ def load_ravdess(root: str | Path, speech_only: bool = True) -> pd.DataFrame:
         modality, channel, emotion, intensity, statement, repetition, actor = map(int, parts)
         if not 1 <= emotion <= 8:
             raise DatasetError(path, f"emotion code {emotion:02d} outside 01-08")
+        if not 1 <= actor <= 24:
+            raise DatasetError(path, f"actor code {actor:02d} outside 01-24")
         if speech_only and channel != 1:
             continue
         rows.append(
