@@ -110,6 +110,21 @@ def test_tiny_voice_probe_training_on_real_clips(tmp_path, ravdess_root, voice_s
     assert f"EMO-DB training clips ({expected}," in joint["dataset"]
 
 
+def test_voice_probe_scored_on_band_limited_test_clips(tmp_path, ravdess_root, voice_store):
+    """The telephone-band row (issue 21, item 9): each fold's probe, chosen and fitted on wide-band clips, is also scored on
+    its test clips resampled to 8 kHz; both rows on the same folds in one result set; the copies are band-limited."""
+    import soundfile as sf
+
+    from emorec.training.voice_probe import band_limited_copies, train_voice_probe
+
+    result = train_voice_probe(ravdess_root, voice_store, None, None, workers=1, limit_actors=(1, 4), block_choices=((3, 4),), c_choices=(0.1,), test_band=8000)
+    wide, narrow = result["results"]
+    assert "8000 Hz" in narrow["model"] and [f["fold"] for f in narrow["folds"]] == [f["fold"] for f in wide["folds"]]
+    assert all(f["num_samples"] == 60 for f in narrow["folds"]) and 0 <= narrow["metrics"]["ua_mean"] <= 1
+    copy = band_limited_copies([ravdess_root / "Actor_01" / "03-01-05-02-01-01-01.flac"], 8000, tmp_path / "band")[0]
+    assert sf.info(copy).samplerate == 8000
+
+
 def test_speaker_normalise_uses_each_speakers_own_statistics():
     from emorec.training.voice_probe import speaker_normalise
 

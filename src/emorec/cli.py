@@ -472,6 +472,7 @@ def cv(
     run_dir: Annotated[Path | None, typer.Option(help="Checkpoints and logs, one run per fold (a rerun resumes).")] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs per fold (default: the recipe's or the config's).")] = None,
     trust_pickle: Annotated[bool, typer.Option(help="Sequence models on mosi:/mosei:/sims: MMSA .pkl files — read a pickle (it can run code: only files from a source you trust).")] = False,
+    test_band: Annotated[int | None, typer.Option(help="voice_probe: also score each fold's probe on its test clips band-limited to this sample rate (e.g. 8000: telephone audio).")] = None,
 ) -> None:
     """Speaker-independent cross-validation over all folds of a corpus: metrics per fold, mean ± std (no weights written).
 
@@ -481,7 +482,7 @@ def cv(
     from emorec.errors import EmorecError
     from emorec.training.recipes import CVOptions, cross_validate_model
 
-    options = CVOptions(data, corpus, config, store, results, seed, workers, speaker_norm, add_emodb, run_dir, epochs, trust_pickle)
+    options = CVOptions(data, corpus, config, store, results, seed, workers, speaker_norm, add_emodb, run_dir, epochs, trust_pickle, test_band)
     try:
         result = cross_validate_model(model, options)
     except (EmorecError, ValueError, FileNotFoundError, KeyError) as exc:

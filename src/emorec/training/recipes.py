@@ -39,6 +39,7 @@ class CVOptions:
     run_dir: Path | None = None
     epochs: int | None = None
     trust_pickle: bool = False
+    test_band: int | None = None
 
 
 CV_RECIPES: Registry = Registry("cross-validation recipe")
@@ -55,7 +56,8 @@ def _voice_probe(o: CVOptions) -> dict:
     from emorec.training.voice_probe import train_voice_probe
 
     _need_data("voice_probe", o)
-    return train_voice_probe(o.data, o.store, None, o.results, seed=o.seed, workers=o.workers, speaker_norm=o.speaker_norm, corpus=o.corpus, add_emodb=o.add_emodb)
+    return train_voice_probe(o.data, o.store, None, o.results, seed=o.seed, workers=o.workers, speaker_norm=o.speaker_norm, corpus=o.corpus, add_emodb=o.add_emodb,
+                             test_band=o.test_band)
 
 
 @CV_RECIPES.register("voice_tcn")

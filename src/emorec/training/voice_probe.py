@@ -22,7 +22,7 @@ import numpy as np
 
 import emorec.metrics as metrics
 from emorec.data.speech import speech_corpus
-from emorec.evaluation.runner import cross_validate, result_document, write_result
+from emorec.evaluation.runner import cross_validate, result_document, summarise_folds, write_result
 from emorec.models.voice_probe import NUM_FUNCTIONALS, STATE_DIM, VoiceProbe, utterance_features
 from emorec.pipelines.extract import stored_clips
 from emorec.store import FeatureStore
@@ -81,11 +81,38 @@ def speaker_normalise(X: np.ndarray, speakers: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fit_score(X, y, stored, classes, blocks, C, train, test, seed) -> dict:
+def _fit_score(X, y, stored, classes, blocks, C, train, test, seed, X_other: np.ndarray | None = None) -> dict:
+    """Fit on ``X[train]``, score on ``X[test]``; with ``X_other`` (the same clips otherwise processed, e.g. band-limited)
+    also score the same fitted probe on ``X_other[test]`` (under the key ``other``)."""
     cols = _columns(stored, blocks)
     probe = VoiceProbe(classes, C, blocks).fit(X[train][:, cols], y[train], seed)
     pred = probe.predict_proba(X[test][:, cols]).argmax(axis=1)
-    return metrics.classification_report(y[test], pred, len(classes))
+    report = metrics.classification_report(y[test], pred, len(classes))
+    if X_other is not None:
+        report["other"] = metrics.classification_report(y[test], probe.predict_proba(X_other[test][:, cols]).argmax(axis=1), len(classes))
+    return report
+
+
+def band_limited_copies(paths, rate: int, folder: str | Path) -> list[str]:
+    """Copies of audio files resampled to ``rate`` Hz (soxr, :func:`emorec.io.media.load_audio`), as FLAC in ``folder``
+    (reused when present) — telephone-band versions of a test set (8 kHz keeps nothing above 4 kHz)."""
+    import hashlib
+
+    import soundfile as sf
+
+    from emorec.io.media import load_audio
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for p in paths:
+        dst = folder / f"{Path(p).stem}_{hashlib.sha1(str(Path(p).resolve()).encode()).hexdigest()[:8]}_{rate}.flac"
+        if not dst.is_file():
+            tmp = dst.with_suffix(".tmp.flac")
+            sf.write(tmp, load_audio(p, rate), rate)
+            tmp.replace(dst)
+        out.append(str(dst))
+    return out
 
 
 def _select(X, y, stored, classes, splits: list[np.ndarray], pool: np.ndarray, grid: list[tuple], seed: int, workers: int) -> tuple[tuple, float, dict]:
@@ -104,6 +131,7 @@ def train_voice_probe(
     root: str | Path, store: str | Path, out: str | Path | None, results: str | Path | None = None, seed: int = 0, workers: int = 2,
     limit_actors: tuple[int, ...] | None = None, speaker_norm: bool = False, corpus: str = "ravdess",
     block_choices: tuple[tuple[int, ...], ...] = BLOCK_CHOICES, c_choices: tuple[float, ...] = C_CHOICES, add_emodb: str | Path | None = None,
+    test_band: int | None = None,
 ) -> dict:
     """Nested cross-validation on the speaker-independent folds, then fit on all speakers and save.
 
@@ -113,6 +141,9 @@ def train_voice_probe(
     ``add_emodb`` (RAVDESS only): an EMO-DB folder whose clips, mapped by
     :data:`emorec.data.emodb.EMODB_TO_RAVDESS` (boredom left out), join every
     training set — outer, inner and final — and never a test set.
+    ``test_band`` (Hz): also score each fold's probe — chosen and fitted on the wide-band clips as usual — on its test
+    clips band-limited to that sample rate (:func:`band_limited_copies`, e.g. 8000 for telephone audio); the result is
+    then a result set with that row second.
 
     Returns
     -------
@@ -127,6 +158,12 @@ def train_voice_probe(
     """
     data = speech_corpus(root, corpus, add_emodb, limit_actors)  # checks the arguments before any feature extraction
     X, stored = _features(data.table, FeatureStore(store), workers)
+    X_band = None
+    if test_band:
+        table = data.table.assign(path=band_limited_copies(data.table.path, test_band, Path(store) / "derived" / f"band_{test_band}"))
+        X_band, stored_band = _features(table, FeatureStore(store), workers)
+        if stored_band != stored:
+            raise ValueError("the band-limited clips' features hold other encoder blocks")
     y, classes, speakers, splits, dataset, protocol = data.labels, data.classes, data.speakers, data.folds, data.dataset, data.protocol
     if speaker_norm:
         X = speaker_normalise(X, speakers)
@@ -135,9 +172,12 @@ def train_voice_probe(
 
     def score_fold(k: int, train: np.ndarray, test: np.ndarray) -> dict:
         (blocks, C), inner_ua, _ = _select(X, y, stored, classes, masks, train, grid, seed, workers)
-        return {"blocks": list(blocks), "C": C, "inner_ua": inner_ua, **_fit_score(X, y, stored, classes, blocks, C, train, test, seed)}
+        return {"blocks": list(blocks), "C": C, "inner_ua": inner_ua, **_fit_score(X, y, stored, classes, blocks, C, train, test, seed, X_band)}
 
     folds, summary = cross_validate(splits, score_fold)
+    band_folds = [{"fold": f["fold"], "test_speakers": f["test_speakers"], **f.pop("other")} for f in folds] if test_band else []
+    if test_band:
+        summary = summarise_folds(folds)
     (blocks, C), cv_ua, scores = _select(X, y, stored, classes, masks, np.ones(len(y), bool), grid, seed, workers)
     result = result_document(
         "voice_probe" + (" + speaker normalisation" if speaker_norm else ""), dataset,
@@ -152,5 +192,11 @@ def train_voice_probe(
     if out is not None:
         final = VoiceProbe(classes, C, blocks).fit(X[:, _columns(stored, blocks)], y, seed)
         final.save(out, {k: result[k] for k in ("dataset", "protocol", "features", "metrics", "date", "commit")})
+    if test_band:
+        band = result_document(
+            f"voice_probe, test clips band-limited to {test_band} Hz (telephone band; trained and chosen on wide-band)", dataset,
+            result["protocol"] + f"; the same fitted probe of each fold scored on its test clips resampled to {test_band} Hz (nothing above {test_band // 2000} kHz)",
+            [seed], summarise_folds(band_folds), band_folds, features=result["features"])
+        result = {"kind": "result_set", "results": [result, band]}
     write_result(result, results)
     return result
