@@ -247,3 +247,27 @@ def test_photos_every_face_is_read(tmp_path):
     cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
     proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(blank), "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "no face found in the image" in proc.stderr
+
+
+@pytest.mark.parametrize("speaking", ["talking_head", "mead"])
+def test_two_people_the_speaking_one_is_found(tmp_path, session_store, speaking):
+    """Issue 20, items 2-3: two real talking heads side by side with one audio track (the left one's): both tracked with
+    their own readings (faces.csv, summary people), and the speaking one — the left, in sync with the audio — holds
+    ≥ 90 % of the speech frames (either clip on the left: no side is favoured)."""
+    from bad_media import side_by_side
+
+    left, right = (DATA / "talking_head.mp4", DATA / "mead_M030_sad.mp4") if speaking == "talking_head" else (DATA / "mead_M030_sad.mp4", DATA / "talking_head.mp4")
+    video = side_by_side(left, right, tmp_path / "two.mp4")
+    result = analyze(video, tmp_path / "out", store=session_store, plot=False)
+    people, faces = result.summary["people"], result.tables["faces"]
+    assert len(people) == 2 and (tmp_path / "out" / "faces.csv").is_file()
+    side = faces.groupby("track").x0.mean()
+    left_track = int(side.idxmin())
+    speech = result.timeline.speech_active.to_numpy()
+    assert speech.sum() >= 10
+    share = np.mean(result.timeline.speaker_track.to_numpy()[speech] == left_track)
+    assert share >= 0.9, f"the speaking (left) person holds {share:.0%} of the speech frames"
+    for p in people:
+        assert abs(sum(p["probabilities"].values()) - 1) < 1e-3 and p["seconds_visible"] > 3
+    single = analyze(DATA / "talking_head.mp4", None, store=session_store, plot=False)
+    assert "people" not in single.summary and "faces" not in single.tables  # one person: nothing more is run

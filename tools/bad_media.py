@@ -300,3 +300,48 @@ if __name__ == "__main__":  # python tools/bad_media.py OUT_DIR  → writes the 
     import sys
 
     print(markdown_table(make_all(sys.argv[1] if len(sys.argv) > 1 else "bad_media")))
+
+
+def side_by_side(left: Path, right: Path, dst: Path, size: int = 360, fps: int = 25) -> Path:
+    """Two talking-head videos side by side (each resized to ``size``², centre-cropped square) with the *left* clip's
+    audio only, as long as the shorter one: one person speaks (the left), the other moves their lips to other words."""
+    import av
+    import cv2
+
+    def frames(path):
+        with av.open(str(path)) as c:
+            for f in c.decode(c.streams.video[0]):
+                img = f.to_ndarray(format="rgb24")
+                h, w = img.shape[:2]
+                s = min(h, w)
+                img = img[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+                yield cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+
+    with av.open(str(left)) as a, av.open(str(right)) as b:
+        seconds = min(a.duration, b.duration) / av.time_base
+        left_fps = float(a.streams.video[0].average_rate)
+        right_fps = float(b.streams.video[0].average_rate)
+    la, rb = list(frames(left)), list(frames(right))
+    n = int(seconds * fps)
+    with av.open(str(dst), "w") as out:
+        v = out.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 2 * size, size, "yuv420p"
+        aud = out.add_stream("aac", rate=16000, layout="mono")
+        for k in range(n):
+            i, j = min(len(la) - 1, int(k / fps * left_fps)), min(len(rb) - 1, int(k / fps * right_fps))
+            frame = av.VideoFrame.from_ndarray(np.concatenate([la[i], rb[j]], axis=1), format="rgb24")
+            for pkt in v.encode(frame):
+                out.mux(pkt)
+        for pkt in v.encode():
+            out.mux(pkt)
+        from emorec.io.media import load_audio
+
+        sound = (np.clip(load_audio(left, 16000)[: int(seconds * 16000)], -1, 1) * 32767).astype(np.int16)
+        for s in range(0, len(sound), 1024):
+            fr = av.AudioFrame.from_ndarray(sound[None, s : s + 1024], format="s16", layout="mono")
+            fr.sample_rate, fr.pts, fr.time_base = 16000, s, Fraction(1, 16000)
+            for pkt in aud.encode(fr):
+                out.mux(pkt)
+        for pkt in aud.encode(None):
+            out.mux(pkt)
+    return dst

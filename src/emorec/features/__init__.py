@@ -1,7 +1,7 @@
 """Feature extractors, one contract (:mod:`emorec.features.base`), registered by name."""
 
 # importing these modules registers their extractors
-from emorec.features import audio, face, text  # noqa: F401
+from emorec.features import audio, face, people, text  # noqa: F401
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 
 __all__ = ["DEFAULT_EXTRACTORS", "EXTRACTORS", "ClipInput", "Extractor", "Record"]

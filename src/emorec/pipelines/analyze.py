@@ -126,7 +126,9 @@ def analyze(
         Missing, unreadable, corrupt, truncated or empty file; silent audio-only file.
     """
     from emorec.pipelines.extract import extract_clip
+    from emorec.features.base import SAMPLE_RATE
     from emorec.pipelines.language import check_language
+    from emorec.pipelines.people import people_outputs, several_faces
 
     started = time.perf_counter()
     check_choices(fusion, face_model, voice_model, text_model)
@@ -150,7 +152,13 @@ def analyze(
         if hook is not None:
             hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
 
-    features = extract_clip(path, store, steps, params, hook=step_hook, clip=ClipInput(path))
+    clip_input = ClipInput(path)
+    features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip_input)
+    people = None
+    if several_faces(features):  # more than one person: track everyone, find who speaks (face.people)
+        extra = extract_clip(path, store, ("face.people",), clip=clip_input)
+        features.records["face.people"] = extra.records["face.people"]
+        people = people_outputs(features, clip_input.audio if features.records.get("audio.vad") is not None else np.zeros(0), SAMPLE_RATE)
     language_check = check_language(features, language)  # non-English speech: the words are dropped, with a note
     for name in steps:  # steps reused from the store count as done
         done.setdefault(name, 1.0)
@@ -168,10 +176,18 @@ def analyze(
     stages["tables"] = time.perf_counter() - tick
     clip_summary = summary(features, timeline, fused, readings, fuser, time.perf_counter() - started)
     clip_summary["language"] = language_check
+    tables = dict(fused.tables)
+    if people is not None:
+        faces, persons, speaker = people
+        timeline["speaker_track"] = speaker
+        tables["faces"] = faces
+        clip_summary["people"] = persons
+        clip_summary["gaps"].append(f"{len(persons)} people tracked: the voice and words of each speech turn belong to the person in sync with it "
+                                    "(timeline: speaker_track; faces.csv: each person's face reading)")
     clip_summary["stage_seconds"] = {k: round(v, 4) for k, v in stages.items()}
     clip_summary["extractor_seconds"] = {k: round(v, 4) for k, v in step_seconds.items() if k != "readings"}  # computed now, not reused
     step_hook("readings", 1.0)
-    result = AnalysisResult(features.path, features.duration, timeline, segments, words, clip_summary, _thumbnails(features, readings.get("face")), fused.tables)
+    result = AnalysisResult(features.path, features.duration, timeline, segments, words, clip_summary, _thumbnails(features, readings.get("face")), tables)
     if out is not None:
         result.save(out, plot=plot)
     return result

@@ -1,0 +1,191 @@
+"""Several people in a video: every face tracked with its own identity and reading, and who is speaking.
+
+- ``face.people`` (:class:`PeopleExtractor`): on each 10 Hz frame every face is detected (MediaPipe), associated with the
+  existing tracks by box overlap (IoU > 0.3, greedy, best overlap first) — a track that misses frames keeps its identity
+  for up to ``max_gap`` seconds (re-identification after short occlusions or missed detections) — and given its face-mesh
+  mouth opening (inner-lip gap / face height) and an eye-aligned grey crop, read by ``face_cnn`` (7 class probabilities).
+- :func:`active_speaker`: audio-visual synchrony (the heuristic of the active-speaker literature, e.g. Chung & Zisserman's
+  SyncNet idea without a learned embedding): per sliding window, the Pearson correlation between each track's mouth
+  opening and the speech energy envelope; each run of speech frames (in pieces of at most one window) goes to the track
+  whose mean correlation over it is highest (and above a floor) — speaker turns, not frame-by-frame flicker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
+from emorec.io.media import iter_video_frames
+
+__all__ = ["PeopleExtractor", "active_speaker", "speech_envelope"]
+
+_LIPS = (13, 14)  # inner upper and lower lip (MediaPipe face-mesh indices)
+_FACE_HEIGHT = (10, 152)  # forehead top, chin
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@EXTRACTORS.register("face.people")
+class PeopleExtractor(Extractor):
+    """Every face of a video, tracked (see the module docstring).
+
+    Parameters
+    ----------
+    max_faces : int
+        Most tracks kept (the most confident detections first).
+    max_gap : float
+        Seconds a track may go undetected and keep its identity.
+    max_side : int
+        Frames are downscaled to this longest side before detection.
+
+    Record arrays
+    -------------
+    boxes : (num_tracks, num_frames, 4) float32, ``x0, y0, x1, y1`` as fractions of the frame (NaN where absent)
+    present : (num_tracks, num_frames) bool
+    mouth : (num_tracks, num_frames) float32, mouth opening / face height (NaN where absent or no mesh)
+    probs : (num_tracks, num_frames, 7) float32, ``face_cnn`` class probabilities (FER2013 order; NaN where absent)
+    score : (num_tracks, num_frames) float32, detector confidence
+    mask : (num_frames,) bool, any face present
+
+    Meta: ``classes`` (of ``probs``), ``num_tracks``.
+    """
+
+    name = "face.people"
+    version = "1"
+    needs = "video"
+
+    def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640):
+        self.max_faces, self.max_gap, self.max_side = max_faces, max_gap, max_side
+
+    def params(self):
+        return {"max_faces": self.max_faces, "max_gap": self.max_gap, "max_side": self.max_side}
+
+    def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        from emorec.features.face import detect_faces, face_cnn_outputs
+
+        t = clip.num_frames
+        gap = max(1, int(round(self.max_gap * clip.rate)))
+        tracks: list[dict] = []  # {"last": box px, "seen": frame, "frames": {k: (box frac, score, mouth, crop)}}
+        for k, frame in iter_video_frames(clip.path, clip.rate, self.max_side, num_frames=t):
+            if k % 20 == 0:
+                clip.progress(k / t)
+            h, w = frame.shape[:2]
+            boxes, scores, landmarks, crops = detect_faces(frame, self.max_faces)
+            live = [i for i, tr in enumerate(tracks) if k - tr["seen"] <= gap]
+            pairs = sorted(((_iou(boxes[d], tracks[i]["last"]), d, i) for d in range(len(boxes)) for i in live), reverse=True)
+            taken_d, taken_t, match = set(), set(), {}
+            for overlap, d, i in pairs:
+                if overlap <= 0.3 or d in taken_d or i in taken_t:
+                    continue
+                match[d] = i
+                taken_d.add(d)
+                taken_t.add(i)
+            for d in range(len(boxes)):
+                if d not in match:
+                    if len(tracks) >= self.max_faces * 4:  # a pathological clip: stop opening tracks
+                        continue
+                    tracks.append({"last": boxes[d], "seen": k, "frames": {}})
+                    match[d] = len(tracks) - 1
+                tr = tracks[match[d]]
+                tr["last"], tr["seen"] = boxes[d], k
+                pts = landmarks[d]
+                mouth = np.nan
+                if np.isfinite(pts).all():
+                    height = np.linalg.norm(pts[_FACE_HEIGHT[0]] - pts[_FACE_HEIGHT[1]])
+                    mouth = float(np.linalg.norm(pts[_LIPS[0]] - pts[_LIPS[1]]) / max(height, 1e-6))
+                tr["frames"][k] = (boxes[d] / np.array([w, h, w, h], np.float32), scores[d], mouth, crops[d])
+        tracks = [tr for tr in tracks if len(tr["frames"]) >= 2]  # a single-frame detection is noise
+        tracks.sort(key=lambda tr: -len(tr["frames"]))
+        tracks = tracks[: self.max_faces]
+        n = len(tracks)
+        boxes = np.full((n, t, 4), np.nan, np.float32)
+        present = np.zeros((n, t), bool)
+        mouth = np.full((n, t), np.nan, np.float32)
+        score = np.zeros((n, t), np.float32)
+        probs = np.full((n, t, 7), np.nan, np.float32)
+        classes: tuple[str, ...] = ()
+        for j, tr in enumerate(tracks):
+            ks = sorted(tr["frames"])
+            for k in ks:
+                boxes[j, k], score[j, k], mouth[j, k], _ = tr["frames"][k]
+            present[j, ks] = True
+            _, p, classes = face_cnn_outputs(np.stack([tr["frames"][k][3] for k in ks]))
+            probs[j, ks] = p
+        return Record({"boxes": boxes, "present": present, "mouth": mouth, "probs": probs, "score": score, "mask": present.any(axis=0)},
+                      {"classes": list(classes), "num_tracks": n, "detector": "mediapipe.face_detection(model_selection=1) on every 10 Hz frame"})
+
+
+def speech_envelope(audio: np.ndarray, sample_rate: int, num_frames: int, rate: float = 10.0) -> np.ndarray:
+    """(num_frames,) float32: the log RMS energy of the audio in each grid frame (the speech envelope lips follow)."""
+    hop = sample_rate / rate
+    out = np.full(num_frames, -10.0, np.float32)
+    for k in range(num_frames):
+        seg = audio[int(k * hop) : int((k + 1) * hop)]
+        if len(seg):
+            out[k] = np.log(np.sqrt(np.mean(seg.astype(np.float64) ** 2)) + 1e-5)
+    return out
+
+
+def active_speaker(mouth: np.ndarray, present: np.ndarray, envelope: np.ndarray, speech: np.ndarray, window: float = 3.0, rate: float = 10.0,
+                   floor: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Who is speaking, by audio-visual synchrony.
+
+    Parameters
+    ----------
+    mouth : (K, T) float — each track's mouth opening (NaN where unknown)
+    present : (K, T) bool
+    envelope : (T,) float — the speech energy envelope (:func:`speech_envelope`)
+    speech : (T,) bool — speech frames (voice activity)
+    window : float
+        Seconds of each centred window over which synchrony is measured.
+    rate : float
+        Frames per second.
+    floor : float
+        A track's correlation must exceed this to be called the speaker.
+
+    Returns
+    -------
+    speaker : (T,) int — the speaking track on each speech frame (one per run of speech of at most ``window`` seconds),
+        −1 elsewhere or when no track is in sync
+    sync : (K, T) float — each track's windowed correlation with the envelope (NaN where not measurable)
+    """
+    k, t = mouth.shape
+    half = max(2, int(round(window * rate / 2)))
+    sync = np.full((k, t), np.nan, np.float32)
+    for j in range(k):
+        m = np.where(present[j], mouth[j], np.nan)
+        for i in range(t):
+            if not present[j, i]:
+                continue
+            s = slice(max(0, i - half), min(t, i + half + 1))
+            ok = np.isfinite(m[s])
+            if ok.sum() < 5:
+                continue
+            a, b = m[s][ok], envelope[s][ok]
+            if a.std() < 1e-6 or b.std() < 1e-6:
+                continue
+            sync[j, i] = float(np.corrcoef(a, b)[0, 1])
+    speaker = np.full(t, -1)
+    if not k:
+        return speaker, sync
+    step = max(1, int(round(window * rate)))
+    i = 0
+    while i < t:  # each run of speech frames, in pieces of at most ``window`` seconds, goes to one track
+        if not speech[i]:
+            i += 1
+            continue
+        end = i
+        while end < t and speech[end] and end - i < step:
+            end += 1
+        with np.errstate(all="ignore"):
+            means = np.array([np.nanmean(sync[j, i:end]) if np.isfinite(sync[j, i:end]).any() else -np.inf for j in range(k)])
+        best = int(np.argmax(means))
+        if means[best] > floor:
+            speaker[i:end] = best
+        i = end
+    return speaker, sync
