@@ -169,6 +169,8 @@ class AMCMCMTAM(SequenceModel):
         ResNet-34 base width (64 in the paper; smaller for CPU-sized runs).
     audio_depth : {18, 34}
     mixer : {"adjacency", "depthwise"}
+    kernel : int
+        Depthwise kernel of ``mixer="depthwise"`` (choose it so both mixers have about the same parameters).
     streams : {"both", "video", "audio"}
         ``video``/``audio``: one stream alone (pooled tokens → classifier), the ablation against the fusion.
     dropout : float
@@ -190,14 +192,15 @@ class AMCMCMTAM(SequenceModel):
     level = "utterance"
 
     def __init__(self, num_classes: int = 7, dim: int = 64, depth: int = 4, frames: int = 16, image: int = 112, patch: int = 7, audio_width: int = 64,
-                 audio_depth: int = 34, mixer: str = "adjacency", streams: str = "both", dropout: float = 0.2, n_mfcc: int = 40, affect: bool = False):
+                 audio_depth: int = 34, mixer: str = "adjacency", streams: str = "both", dropout: float = 0.2, n_mfcc: int = 40, affect: bool = False,
+                 kernel: int = 9):
         super().__init__()
         if streams not in ("both", "video", "audio"):
             raise ValueError(f"amcm_cmtam: streams must be 'both', 'video' or 'audio', not {streams!r}")
         self.num_classes, self.affect, self.streams, self.image = num_classes, affect, streams, image
         self.input_norm = nn.ModuleDict({"audio": InputNorm(n_mfcc)})
         self.modalities = {"both": ("audio", "video"), "video": ("video",), "audio": ("audio",)}[streams]
-        self.video = AMCM(dim, depth, image, patch, frames, mixer=mixer) if streams != "audio" else None
+        self.video = AMCM(dim, depth, image, patch, frames, mixer=mixer, kernel=kernel) if streams != "audio" else None
         if streams != "video":
             self.audio = ResNetTrunk(1, audio_depth, audio_width)
             self.audio_proj = nn.Linear(self.audio.out_channels, dim)
