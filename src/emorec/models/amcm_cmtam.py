@@ -149,7 +149,7 @@ class CMTAM(nn.Module):
 @register_model(
     "amcm_cmtam", task="classification", modalities=("audio", "video"), level="utterance",
     inputs="16 face crops 112×112 RGB in [0, 1] (B, t, 3, 112, 112); MFCC frames (B, T_a, n_mfcc); masks",
-    outputs="class logits per clip (7 classes by default)", weights=None, card="docs/models/amcm_cmtam.md",
+    outputs="class logits per clip (7 classes by default; + valence, arousal with affect)", weights="amcm_cmtam.safetensors", card="docs/models/amcm_cmtam.md",
     source="paper 004 (methods.md §5): AMCM (spatial + temporal adjacency matrices in ConvMixer), ResNet-34 on MFCC, CMTAM with LIM; FLDW loss",
 )
 class AMCMCMTAM(SequenceModel):
