@@ -177,16 +177,7 @@ def greedy_decode(session, hidden: np.ndarray, max_tokens: int) -> tuple[list[in
 
 
 def transcribe(waveform: np.ndarray) -> str:
-    """English transcript of up to ~20 s of speech, greedy decoding (:func:`transcribe_scored` without the score).
-
-    Parameters
-    ----------
-    waveform : (num_samples,) np.ndarray of float32, 16 kHz
-
-    Returns
-    -------
-    text : str (may be empty)
-    """
+    """English transcript (str, may be empty) of up to ~20 s of 16 kHz speech: :func:`transcribe_scored` without the score."""
     return transcribe_scored(waveform)[0]
 
 

@@ -10,6 +10,18 @@ import numpy as np
 __all__ = ["plot_adjacency", "plot_attention", "plot_confusion", "plot_timeline"]
 
 
+def _save(fig, path: str | Path) -> Path:
+    """Lay out, write (PNG, 110 dpi; the folder is created) and close a figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_timeline(analysis, path: str | Path) -> Path:
     """Draw an :class:`~emorec.pipelines.result.AnalysisResult` timeline to a PNG file.
 
@@ -53,11 +65,7 @@ def plot_timeline(analysis, path: str | Path) -> Path:
         last = mid if level == len(lanes) else last
     ax_lane.set_xlabel("time (s)")
     ax_lane.set_xlim(0, max(float(analysis.duration), float(np.max(t, initial=0.1))))
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_attention(table, path: str | Path, title: str = "") -> Path:
@@ -82,11 +90,7 @@ def plot_attention(table, path: str | Path, title: str = "") -> Path:
     ax.set_xlabel("time (s)")
     ax.set_title(title or "attention weights per utterance", fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01, label="weight")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_adjacency(matrices: list[tuple[np.ndarray, np.ndarray]], path: str | Path, title: str = "") -> Path:
@@ -120,12 +124,7 @@ def plot_adjacency(matrices: list[tuple[np.ndarray, np.ndarray]], path: str | Pa
             fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_confusion(confusion: np.ndarray, classes: tuple[str, ...], path: str | Path, title: str = "") -> Path:
@@ -148,9 +147,4 @@ def plot_confusion(confusion: np.ndarray, classes: tuple[str, ...], path: str | 
     ax.set_ylabel("true")
     if title:
         ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
