@@ -282,7 +282,7 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
                 d, tail = pre or scr
                 delta = _fmt(pre[0]["metrics"]["ua_mean"] - scr[0]["metrics"]["ua_mean"]) if pre and scr else ""
                 cells = [_metric(r[0]["metrics"], k, r[0]) if r else "" for k in ("ua", "f1_weighted") for r in (pre, scr)]
-                lines.append(f"| {d['model'].split(' (')[0]} | {group} | {100 * f:g} % | {cells[0]} | {cells[1]} | {delta} | {cells[2]} | {cells[3]} | {tail}")
+                lines.append(f"| {d['model'].split(' (')[0].split(' ablation:')[0]} | {group} | {100 * f:g} % | {cells[0]} | {cells[1]} | {delta} | {cells[2]} | {cells[3]} | {tail}")
         lines.append("")
     if sections["composite"]:
         lines += ["## Composite (label-paired) corpora — not real audio-visual data", "",
