@@ -99,6 +99,14 @@ def test_shards_and_pretrain_commands_on_real_clips(ravdess_clip, talking_head, 
     assert (tmp_path / "enc.safetensors").is_file() and "train/loss_masked" in r.output
     bad = runner.invoke(app, ["pretrain", "--shards", str(tmp_path)])
     assert bad.exit_code == 2 and "not a shard folder" in bad.output
+    # long recordings cut into windows (ids <file>#<k>); excluding the file by stem excludes all its windows
+    r = runner.invoke(app, ["shards", str(talking_head), "--modality", "audio", "--out", str(tmp_path / "win"), "--store", str(tmp_path / "store"), "--window", "2"])
+    assert r.exit_code == 0, r.output
+    from emorec.training.pretrain import ShardStream
+
+    ids = [sid for sid, seq in ShardStream(tmp_path / "win", shuffle=False) if len(seq) <= 200]
+    assert len(ids) == 4 and ids[0].endswith("#0")  # 6.1 s in windows of 2 s
+    assert list(ShardStream(tmp_path / "win", shuffle=False, exclude=[talking_head.stem])) == []
 
 
 def test_two_process_gloo_ddp_matches_one_process_with_the_same_global_batch(tmp_path):

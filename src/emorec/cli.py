@@ -528,6 +528,7 @@ def shards(
     out: Annotated[Path, typer.Option(help="Shard folder to write.")] = Path("shards/audio"),
     store: Annotated[Path, typer.Option(help="Feature store (features are extracted into it first, reusing what it holds).")] = DEFAULT_STORE,
     shard_size: Annotated[int, typer.Option(min=1, help="Sequences per shard file.")] = 256,
+    window: Annotated[float | None, typer.Option(min=1, help="Cut longer recordings into windows of this many seconds (ids <file>#<k>).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Extraction worker processes.")] = 1,
 ) -> None:
     """Write one modality's per-clip feature sequences from the store into Parquet shards for `emorec pretrain`."""
@@ -557,8 +558,11 @@ def shards(
                 continue
             r = rec.records[extractor]
             seq = r[key] if modality == "audio" else r[key][r["mask"]]
-            if len(seq):
-                yield f, seq
+            step = int(window * (100 if modality == "audio" else 10)) if window else len(seq)
+            for k, start in enumerate(range(0, len(seq), max(step, 1))):
+                part = seq[start : start + step]
+                if len(part):
+                    yield (f if step >= len(seq) else f"{f}#{k}"), part
 
     try:
         folder = write_shards(sequences(), out, modality, shard_size, source=", ".join(str(p) for p in paths))

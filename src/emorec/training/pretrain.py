@@ -110,7 +110,8 @@ class ShardStream(torch.utils.data.IterableDataset):
 
 
 def _excluded(sid: str, stems: frozenset[str]) -> bool:
-    return Path(sid).stem in stems
+    """Whether a shard sequence comes from one of the files ``stems`` names (a window ``<file>#<k>`` of it included)."""
+    return Path(sid.split("#")[0]).stem in stems
 
 
 def collate_crops(items: list[tuple[str, np.ndarray]], max_frames: int = 400, rng: np.random.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
