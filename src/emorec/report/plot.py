@@ -27,7 +27,8 @@ def plot_timeline(analysis, path: str | Path) -> Path:
 
     Top: fused arousal and valence in [-1, 1] with each modality's own reading
     (thin lines). Middle: lanes showing where a face, speech and words were
-    present. Bottom: the transcript words at their aligned times.
+    present, and with several people one lane per person (grey: visible, brown:
+    speaking). Bottom: the transcript words at their aligned times.
     """
     import matplotlib
 
@@ -55,6 +56,15 @@ def plot_timeline(analysis, path: str | Path) -> Path:
     for y, (col, label, color) in enumerate(lanes):
         on = tl[col].to_numpy(bool)
         ax_lane.fill_between(t, y - 0.35, y + 0.35, where=on, step="mid", color=color, alpha=0.7, lw=0)
+    faces = analysis.tables.get("faces")
+    if faces is not None and len(faces) and "speaker_track" in tl:  # several people: a lane each, dark where they speak
+        grid = np.round(tl["time"].to_numpy(), 3)
+        for track in sorted(faces.track.unique()):
+            y = len(lanes)
+            seen = np.isin(grid, np.round(faces.time[faces.track == track].to_numpy(), 3))
+            ax_lane.fill_between(t, y - 0.35, y + 0.35, where=seen, step="mid", color="tab:gray", alpha=0.35, lw=0)
+            ax_lane.fill_between(t, y - 0.35, y + 0.35, where=tl["speaker_track"].to_numpy() == track, step="mid", color="tab:brown", alpha=0.85, lw=0)
+            lanes.append((None, f"person {track}", None))
     ax_lane.set_yticks(range(len(lanes)), [lab for _, lab, _ in lanes], fontsize=8)
     ax_lane.set_ylim(-0.6, len(lanes) + 0.9)
     last = -1.0
