@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from bad_media import make_all  # noqa: E402
 
 OUTPUTS = ("summary.json", "timeline.csv", "segments.csv", "words.csv", "report.html")
+PHOTO_OUTPUTS = ("summary.json", "faces.csv", "annotated.png", "report.html")
 
 
 def main() -> None:
@@ -47,7 +48,8 @@ def main() -> None:
             except ValueError:
                 objects = []
             objects = objects if isinstance(objects, list) else [objects]
-            lost += sum(1 for o in objects if o.get("status") == "ok" and not all((Path(o["output"]) / f).is_file() for f in OUTPUTS))
+            lost += sum(1 for o in objects if o.get("status") == "ok"
+                        and not all((Path(o["output"]) / f).is_file() for f in (PHOTO_OUTPUTS if o.get("kind") == "image" else OUTPUTS)))
             folders = [o.get("output") for o in objects]
             lost += len(folders) - len(set(folders))
         documented = proc.returncode == case.code and case.expect.lower() in text.lower() and not traceback

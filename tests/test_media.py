@@ -135,3 +135,19 @@ def test_damaged_audio_packets_are_skipped_not_the_whole_file(damaged, talking_h
     assert wav.size == pytest.approx(load_audio(talking_head).size, abs=1600)  # the clock is kept
     assert 0 < len(gaps) <= 15 and all(e > b for b, e in gaps)
     assert len(list(iter_video_frames(damaged["audio_bitflips"], max_side=64))) == len(list(iter_video_frames(talking_head, max_side=64)))
+
+
+def test_an_undecodable_packet_after_all_declared_audio_is_not_damage(ravdess_root, tmp_path):
+    """FFmpeg's FLAC parser can return one undecodable packet after the last frame of a valid file (found in an 8 kHz copy
+    written by libsndfile): every declared sample decodes, so nothing is reported as damaged."""
+    import warnings
+
+    import soundfile as sf
+
+    src = ravdess_root / "Actor_20" / "03-01-05-02-01-02-20.flac"
+    dst = tmp_path / "band8k.flac"
+    sf.write(dst, load_audio(src, 8000), 8000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MediaWarning)
+        wav = load_audio(dst, 8000)
+    assert wav.size == sf.info(dst).frames

@@ -207,7 +207,7 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
         pauses: list[tuple[float, float]] = []  # timestamp jumps in the file
         holes: list[tuple[float, float]] = []  # spans of packets that could not be decoded
         start, written = None, 0  # first timestamp (s); samples placed so far
-        packets, damaged, damaged_since_last = 0, 0, False
+        packets, damaged, damaged_since_last, trailing = 0, 0, False, 0  # trailing: failures since the last decoded frame
         try:
             for packet in container.demux(stream):
                 packets += packet.size > 0
@@ -215,8 +215,10 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
                     frames = packet.decode()
                 except av.error.FFmpegError:  # a damaged packet (flipped bits): skip it, its span becomes a masked hole
                     damaged += 1
+                    trailing += 1
                     damaged_since_last = True
                     continue
+                trailing = 0 if frames else trailing
                 for frame in frames:
                     if frame.time is not None:
                         start = frame.time if start is None else start
@@ -234,6 +236,8 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
             raise CorruptMediaError(path, f"audio stream is corrupt or truncated ({exc.strerror or exc})") from None
+    if trailing and declared > 0 and sum(c.size for c in chunks) / sample_rate >= declared - 0.05:
+        damaged -= trailing  # undecodable packets after all the declared audio (e.g. a FLAC parser's tail): nothing is lost
     if packets and damaged > MAX_DAMAGED_FRACTION * packets:
         raise CorruptMediaError(path, f"audio stream is corrupt: {damaged} of {packets} packets could not be decoded")
     waveform = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
