@@ -15,19 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
+from emorec.features.face import _iou  # the primary-face tracker's overlap measure
 from emorec.io.media import iter_video_frames
 
 __all__ = ["PeopleExtractor", "active_speaker", "speech_envelope"]
 
 _LIPS = (13, 14)  # inner upper and lower lip (MediaPipe face-mesh indices)
 _FACE_HEIGHT = (10, 152)  # forehead top, chin
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 @EXTRACTORS.register("face.people")
