@@ -70,6 +70,28 @@ def test_second_run_computes_nothing(talking_head, session_store, th_features):
     np.testing.assert_array_equal(again.series["audio.moonshine"].data, th_features[0].series["audio.moonshine"].data)
 
 
+def test_release_drops_raw_encoder_states_after_their_last_reader(talking_head, session_store, th_features, monkeypatch):
+    """``release=True`` (what analyze uses): the encoder's raw states leave memory once the voice reading has read
+    them; every 10 Hz series and the reading are those of a run that keeps everything, and the store keeps the states.
+    On a long clip (here: the threshold set to 0 s) each step's models are unloaded after it, with the same readings."""
+    import emorec.pipelines.extract as extract_module
+    from emorec.features import moonshine
+
+    steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "audio.emotion", "text.asr")
+    lean = extract_clip(talking_head, session_store, steps, release=True)
+    kept = extract_clip(talking_head, session_store, steps)  # after the lean run: the store still holds the states
+    assert "block_states" in kept.records["audio.moonshine"].arrays
+    assert not {"states", "state_times", "block_states"} & set(lean.records["audio.moonshine"].arrays)
+    for name in ("audio.moonshine", "audio.emotion", "audio.egemaps"):
+        np.testing.assert_array_equal(lean.series[name].data, kept.series[name].data)
+    monkeypatch.setattr(extract_module, "UNLOAD_AFTER", 0.0)
+    fresh = extract_clip(talking_head, None, steps, release=True)  # computed, not loaded: the same readings
+    np.testing.assert_allclose(fresh.series["audio.emotion"].data, kept.series["audio.emotion"].data, atol=1e-5)
+    assert [w.word for w in fresh.words] == [w.word for w in kept.words]
+    assert "block_states" not in fresh.records["audio.moonshine"].arrays
+    assert moonshine._decoder.cache_info().currsize == 0 and moonshine.encoder_session.cache_info().currsize == 0  # unloaded
+
+
 def test_audio_only_file(ravdess_clip, session_store):
     feats = extract_clip(ravdess_clip, session_store)
     assert feats.modalities == ["audio", "text"]

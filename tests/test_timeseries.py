@@ -31,3 +31,21 @@ def test_timeseries_checks_mask_shape():
         assert "mask shape" in str(exc)
     else:
         raise AssertionError("mismatched mask accepted")
+
+
+def test_grid_pooler_in_pieces_equals_pooling_at_once():
+    """Rows added chunk by chunk (an encoder's chunks) pool to the same grid as the whole sequence (1 s windows)."""
+    from emorec.timeseries import GridPooler
+
+    rng = np.random.default_rng(0)
+    times = np.sort(rng.uniform(0, 30, 1200))
+    values = rng.normal(size=(1200, 5)).astype(np.float32)
+    whole, mask = pool_to_grid(values, times, 310, window=1.0)
+    pooler = GridPooler(310, 5, window=1.0)
+    for piece in np.array_split(np.arange(1200), 7):
+        pooler.add(values[piece], times[piece])
+    pieces, mask_pieces = pooler.result()
+    np.testing.assert_array_equal(mask, mask_pieces)
+    np.testing.assert_allclose(pieces, whole, atol=1e-6)
+    assert mask[:300].all() and not mask[-5:].any()  # frames past 30.5 s hold no row
+    np.testing.assert_allclose(whole[100], values[(times >= 9.55) & (times < 10.55)].mean(axis=0), atol=1e-6)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["RATE", "TimeSeries", "frame_times", "pool_to_grid", "span_to_frames"]
+__all__ = ["RATE", "GridPooler", "TimeSeries", "frame_times", "pool_to_grid", "span_to_frames"]
 
 RATE = 10.0
 """Rate of the common time axis, in frames per second (hop 0.1 s)."""
@@ -49,7 +49,7 @@ def pool_to_grid(values: np.ndarray, times: np.ndarray, num_frames: int, rate: f
     ----------
     values : (num_in, num_features) np.ndarray
     times : (num_in,) np.ndarray
-        Centre time of each input row, in seconds.
+        Centre time of each input row, in seconds, ascending.
     num_frames : int
         Length of the output grid.
     rate : float
@@ -65,18 +65,57 @@ def pool_to_grid(values: np.ndarray, times: np.ndarray, num_frames: int, rate: f
     mask : (num_frames,) np.ndarray of bool
         True where at least one row fell in the window.
     """
-    values = np.asarray(values, dtype=np.float32)
-    if values.ndim == 1:
-        values = values[:, None]
-    window = 1.0 / rate if window is None else window
-    centres = (np.arange(num_frames) + 0.5) / rate
-    lo = np.searchsorted(times, centres - window / 2, side="left")
-    hi = np.searchsorted(times, centres + window / 2, side="left")
-    pooled = np.zeros((num_frames, values.shape[1]), np.float32)
-    ok = hi > lo
-    for k in np.flatnonzero(ok):  # a loop, not a cumulative sum: memory stays O(num_frames)
-        pooled[k] = values[lo[k] : hi[k]].mean(axis=0)
-    return pooled, ok
+    values = np.asarray(values)
+    pooler = GridPooler(num_frames, values.shape[1] if values.ndim > 1 else 1, rate, window)
+    pooler.add(values, times)
+    return pooler.result()
+
+
+class GridPooler:
+    """:func:`pool_to_grid` for a sequence that arrives in pieces (e.g. one encoder chunk at a time), so that the
+    whole sequence never has to be held in float32: each piece's rows are summed into the grid frames whose window
+    holds them, and :meth:`result` divides by the counts.
+
+    Parameters
+    ----------
+    num_frames, num_features : int
+        Output shape.
+    rate : float
+        Grid rate, in frames per second.
+    window : float or None
+        Pooling window centred on each grid frame's centre, in seconds (``None``: 1 / rate).
+    """
+
+    def __init__(self, num_frames: int, num_features: int, rate: float = RATE, window: float | None = None):
+        self.rate = rate
+        self.window = 1.0 / rate if window is None else window
+        self.centres = (np.arange(num_frames) + 0.5) / rate
+        self.sums = np.zeros((num_frames, num_features), np.float64)
+        self.counts = np.zeros(num_frames, np.int64)
+
+    def add(self, values: np.ndarray, times: np.ndarray) -> None:
+        """Add rows ``values`` (n, num_features) (or (n,)) centred at ``times`` (n,) seconds, ascending."""
+        values = np.asarray(values)
+        values = values[:, None] if values.ndim == 1 else values
+        times = np.asarray(times, np.float64)
+        if not times.size:
+            return
+        half = self.window / 2
+        first = np.searchsorted(self.centres, times[0] - half, side="left")  # frames whose window can hold a row
+        last = np.searchsorted(self.centres, times[-1] + half, side="right")
+        centres = self.centres[first:last]
+        lo = np.searchsorted(times, centres - half, side="left")
+        hi = np.searchsorted(times, centres + half, side="left")
+        for k in np.flatnonzero(hi > lo):  # a loop, not a cumulative sum: memory stays O(num_frames)
+            self.sums[first + k] += values[lo[k] : hi[k]].sum(axis=0, dtype=np.float64)
+            self.counts[first + k] += hi[k] - lo[k]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """``pooled`` (num_frames, num_features) float32 means (zeros where no row fell) and ``mask`` (num_frames,) bool."""
+        ok = self.counts > 0
+        pooled = np.zeros(self.sums.shape, np.float32)
+        pooled[ok] = self.sums[ok] / self.counts[ok, None]
+        return pooled, ok
 
 
 @dataclass

@@ -18,9 +18,9 @@ from functools import lru_cache
 import numpy as np
 
 from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, Extractor, Record
-from emorec.features.moonshine import ENCODER_DIM, encode
+from emorec.features.moonshine import ENCODER_DIM, STATE_SAMPLES, encode
 from emorec.models.speech_encoder import select_blocks
-from emorec.timeseries import pool_to_grid, span_to_frames
+from emorec.timeseries import GridPooler, pool_to_grid, span_to_frames
 
 __all__ = ["EgemapsExtractor", "LogMelExtractor", "MoonshineEncoderExtractor", "VadExtractor", "egemaps_functionals", "moonshine_states", "select_blocks"]
 
@@ -158,7 +158,7 @@ class LogMelExtractor(Extractor):
 
 
 # --------------------------------------------------------------------------- Moonshine encoder
-def moonshine_states(waveform: np.ndarray, chunk: float = 20.0, blocks: tuple[int, ...] = ()):
+def moonshine_states(waveform: np.ndarray, chunk: float = 20.0, blocks: tuple[int, ...] = (), pooler: GridPooler | None = None):
     """Moonshine base-en encoder hidden states of a waveform.
 
     The waveform is cut into consecutive chunks of ``chunk`` seconds, each run
@@ -172,18 +172,27 @@ def moonshine_states(waveform: np.ndarray, chunk: float = 20.0, blocks: tuple[in
         Chunk length, in seconds.
     blocks : tuple of int
         Encoder blocks (0-7) whose outputs to return too.
+    pooler : GridPooler or None
+        Receives each chunk's ``last_hidden_state`` rows in float32 (before the float16 rounding), to pool them onto
+        the grid without holding the whole sequence in float32.
 
     Returns
     -------
-    states : (num_states, 416) np.ndarray of float32
+    states : (num_states, 416) np.ndarray of float16
     times : (num_states,) np.ndarray of float64
         Centre time of each state, in seconds.
-    block_states : (num_states, len(blocks), 416) np.ndarray of float32
+    block_states : (num_states, len(blocks), 416) np.ndarray of float16
         Only when ``blocks`` is given.
     """
     step = int(chunk * SAMPLE_RATE)
-    states, times, inner = [], [], []
     min_len = SAMPLE_RATE // 10
+    # Filled in place, float16 (the stored type), so that peak memory is the outputs plus one chunk — not a list of
+    # float32 pieces and their concatenation (2.5 GB for an hour of audio).
+    capacity = sum(int(np.ceil(max(min(step, waveform.size - b), min_len) / STATE_SAMPLES)) + 2 for b in range(0, max(waveform.size, 1), step))
+    states = np.empty((capacity, ENCODER_DIM), np.float16)
+    times = np.empty(capacity, np.float64)
+    inner = np.empty((capacity, len(blocks), ENCODER_DIM), np.float16) if blocks else None
+    filled = 0
     for begin in range(0, max(waveform.size, 1), step):
         piece = waveform[begin : begin + step]
         real = piece.size
@@ -193,12 +202,19 @@ def moonshine_states(waveform: np.ndarray, chunk: float = 20.0, blocks: tuple[in
         n = out.shape[0]
         t = begin / SAMPLE_RATE + (np.arange(n) + 0.5) * piece.size / SAMPLE_RATE / n
         keep = t < (begin + real) / SAMPLE_RATE
-        states.append(out[keep])
-        times.append(t[keep])
+        k = int(keep.sum())
+        if filled + k > capacity:
+            raise RuntimeError(f"moonshine_states: {filled + k} states exceed the {capacity} expected (encoder frame rate changed?)")
+        states[filled : filled + k] = out[keep]
+        times[filled : filled + k] = t[keep]
+        if pooler is not None:
+            pooler.add(out[keep], t[keep])
         if blocks:
-            inner.append(block_out[keep])
-    states, times = np.concatenate(states).astype(np.float32), np.concatenate(times)
-    return (states, times, np.concatenate(inner).astype(np.float32)) if blocks else (states, times)
+            inner[filled : filled + k] = block_out[keep]
+        filled += k
+    if blocks:
+        return states[:filled], times[:filled], inner[:filled]
+    return states[:filled], times[:filled]
 
 
 @EXTRACTORS.register("audio.moonshine")
@@ -234,6 +250,7 @@ class MoonshineEncoderExtractor(Extractor):
     name = "audio.moonshine"
     version = "2"
     needs = "audio"
+    transient = ("states", "state_times", "block_states")  # ≈ 10 MB per minute: read by the voice readings
 
     def __init__(self, window: float = 1.0, chunk: float = 20.0, blocks: tuple[int, ...] = (2, 3, 4, 5)):
         self.window = window
@@ -241,9 +258,10 @@ class MoonshineEncoderExtractor(Extractor):
         self.blocks = tuple(blocks)
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        states, times, block_states = moonshine_states(clip.audio, self.chunk, self.blocks)
-        grid, mask = pool_to_grid(states, times, clip.num_frames, window=self.window)
-        arrays = {"states": states.astype(np.float16), "state_times": times, "block_states": block_states.astype(np.float16), "grid": grid, "mask": mask}
+        pooler = GridPooler(clip.num_frames, ENCODER_DIM, window=self.window)
+        states, times, block_states = moonshine_states(clip.audio, self.chunk, self.blocks, pooler)
+        grid, mask = pooler.result()
+        arrays = {"states": states, "state_times": times, "block_states": block_states, "grid": grid, "mask": mask}
         return Record(arrays, {"dim": ENCODER_DIM, "blocks": list(self.blocks)})
 
 

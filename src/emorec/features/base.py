@@ -106,6 +106,9 @@ class Extractor:
     version: ClassVar[str] = "1"
     needs: ClassVar[str] = "audio"
     requires: ClassVar[tuple[str, ...]] = ()
+    transient: ClassVar[tuple[str, ...]] = ()
+    """Record arrays only other extractors read (large, at their native rate): with ``extract_clip(..., release=True)``
+    they are dropped from memory once no later extractor needs them (the store keeps them)."""
 
     def params(self) -> dict[str, Any]:
         """The keyword parameters that change the output (they enter the store key)."""
@@ -118,6 +121,11 @@ class Extractor:
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:40]
+
+    def unload(self) -> None:
+        """Free the models :meth:`compute` loaded and caches for the process (they load again on the next use).
+        ``extract_clip(..., release=True)`` calls it after computing a long clip (:data:`emorec.pipelines.extract.UNLOAD_AFTER`), where loading
+        costs little next to the work, so that one step's models are not resident during the next steps."""
 
     def available(self, clip: ClipInput) -> bool:
         """Whether the clip has what this extractor needs (an audio or a video track)."""

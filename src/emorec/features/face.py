@@ -353,7 +353,7 @@ def face_cnn_available() -> bool:
     return default_weights_path().is_file()
 
 
-def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int = 256) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int = 64) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Expression embedding and class probabilities of grey face crops from the shipped ``face_cnn``.
 
     Parameters

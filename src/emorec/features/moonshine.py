@@ -18,9 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BLOCK_OUTPUTS", "ENCODER_DIM", "NUM_BLOCKS", "encode", "encoder_session", "greedy_decode", "model_dir", "transcribe"]
+__all__ = ["BLOCK_OUTPUTS", "ENCODER_DIM", "NUM_BLOCKS", "STATE_SAMPLES", "encode", "encoder_session", "greedy_decode", "model_dir", "transcribe"]
 
 from emorec.models.speech_encoder import ENCODER_DIM  # noqa: E402  (one definition)
+
+STATE_SAMPLES = 384
+"""Input samples per encoder state at 16 kHz (the encoder's convolution strides 64 × 3 × 2: ≈41.7 states/s)."""
 NUM_BLOCKS = 8
 BLOCK_OUTPUTS = tuple(f"/layers.{i}/Add_1_output_0" for i in range(NUM_BLOCKS))
 """Graph tensors holding each encoder block's output (the residual stream after

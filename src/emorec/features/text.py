@@ -141,6 +141,12 @@ class AsrExtractor(Extractor):
     def __init__(self, transcript: str | None = None):
         self.transcript = transcript
 
+    def unload(self) -> None:
+        from emorec.features import moonshine
+
+        for cached in (moonshine._decoder, moonshine.encoder_session, _sphinx):  # ≈ 0.7 GB
+            cached.cache_clear()
+
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         audio = clip.audio
         total = audio.size / SAMPLE_RATE

@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["MINILM_DIM", "load_minilm", "minilm_path"]
+__all__ = ["MINILM_DIM", "load_minilm", "load_minilm_copy", "minilm_path"]
 
 MINILM_DIM = 384
 """Width of MiniLM's token states."""
@@ -27,6 +27,11 @@ def minilm_path() -> Path:
 @lru_cache(maxsize=1)
 def load_minilm():
     """``(tokenizer, encoder)`` from ``transformers``, encoder in eval mode (cached: one copy per process)."""
+    return load_minilm_copy()
+
+
+def load_minilm_copy():
+    """A fresh ``(tokenizer, encoder)`` (not cached: for a model that changes the encoder's weights)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from transformers import AutoModel, AutoTokenizer

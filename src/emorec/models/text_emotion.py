@@ -35,13 +35,11 @@ class TextEmotionModel(nn.Module):
 
     def __init__(self, num_outputs: int, num_trainable_layers: int = 2, dropout: float = 0.1):
         super().__init__()
-        from emorec.models.minilm import load_minilm
+        from emorec.models.minilm import load_minilm_copy
 
-        tokenizer, encoder = load_minilm()
-        import copy
-
-        self.tokenizer = tokenizer
-        self.encoder = copy.deepcopy(encoder)
+        # its own copy (its top layers are replaced), not a deep copy of the shared one: that one stays unloaded
+        # unless the text.minilm features are asked for (one MiniLM less in memory)
+        self.tokenizer, self.encoder = load_minilm_copy()
         self.num_trainable_layers = num_trainable_layers
         for p in self.encoder.parameters():
             p.requires_grad = False

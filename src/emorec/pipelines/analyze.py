@@ -133,7 +133,10 @@ def analyze(
     started = time.perf_counter()
     check_choices(fusion, face_model, voice_model, text_model)
     readers = {"face.emotion": {"model": face_model}, "audio.emotion": {"model": voice_model}, "text.emotion": {"model": text_model}}
-    steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "face.track", FACE_MODEL_EXTRACTORS[face_model], "text.asr", *readers)
+    # Each modality's reading right after its features, so that the voice's raw encoder states are released (below)
+    # before the speech recogniser and the face models are loaded: peak memory stays flat in the clip's length.
+    steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "audio.emotion", "text.asr", "text.emotion",
+             "face.track", FACE_MODEL_EXTRACTORS[face_model], "face.emotion")
     steps += tuple(n for n in FUSIONS.get(fusion).requires if n not in steps)
     params = dict(readers, **({"text.asr": {"transcript": transcript}} if transcript is not None else {}))
     if store is not None and not isinstance(store, FeatureStore):
@@ -153,7 +156,7 @@ def analyze(
             hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
 
     clip_input = ClipInput(path)
-    features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip_input)
+    features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip_input, release=True)
     people = None
     if several_faces(features):  # more than one person: track everyone, find who speaks (face.people)
         extra = extract_clip(path, store, ("face.people",), clip=clip_input)

@@ -28,7 +28,7 @@ from emorec.io.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from emorec.store import FeatureStore
 from emorec.timeseries import span_to_frames
 
-__all__ = ["SILENCE_PEAK", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many", "stored_clips"]
+__all__ = ["SILENCE_PEAK", "UNLOAD_AFTER", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many", "stored_clips"]
 
 SILENCE_PEAK = 1e-4
 """An audio track whose absolute peak is below this (full scale = 1) is silence."""
@@ -36,6 +36,10 @@ SILENCE_PEAK = 1e-4
 NARROW_BAND_RATE = 16000
 """Audio recorded below this sample rate (Hz; telephone speech is 8000) gets a note: every audio model here was trained at 16 kHz."""
 
+UNLOAD_AFTER = 600.0
+"""Clip length (seconds) from which ``extract_clip(..., release=True)`` unloads each step's models after it: loading
+them again costs a few seconds, under 3 % of such a clip's processing, and a 1-hour file then peaks at one step's
+models plus its features (``benchmarks/memory.py``)."""
 INDEX_EVERY = 10.0
 """Seconds between rewrites of the store's ``index.parquet`` during a long ``extract_many`` (and once at the end)."""
 
@@ -87,6 +91,7 @@ def extract_clip(
     report: ExtractReport | None = None,
     hook: Callable[[str, float], None] | None = None,
     clip: ClipInput | None = None,
+    release: bool = False,
 ) -> ClipFeatures:
     """Compute (or load from the store) features of one media file.
 
@@ -107,6 +112,12 @@ def extract_clip(
         extractor starts (0.0), as it goes (long inputs) and when it ends (1.0).
     clip : ClipInput or None
         An already opened input for ``path`` (its decoded audio is then shared with the caller).
+    release : bool
+        Drop each record's :attr:`~emorec.features.base.Extractor.transient` arrays from memory as soon as no later
+        extractor needs them (the store keeps them), and on a clip of :data:`UNLOAD_AFTER` seconds or more unload
+        each extractor's models once it has run (:meth:`~emorec.features.base.Extractor.unload`), so that peak
+        memory is one step's models plus the clip's 10 Hz features, not every raw array and model at once (flat in
+        the clip's length); the returned records then lack the transient arrays.
 
     Returns
     -------
@@ -132,7 +143,10 @@ def extract_clip(
     if rate and rate < NARROW_BAND_RATE:
         notes.append(f"narrow-band audio ({rate} Hz): the voice and speech models were trained on wide-band (16 kHz) speech, "
                      "so the voice reading and the transcript are less reliable")
-    for ext in chain:
+    last_use = {ext.name: max([i for i, later in enumerate(chain) if ext.name in later.requires], default=-1) for ext in chain}
+    for position, ext in enumerate(chain):
+        if release:
+            _release(records, chain, last_use, position)
         if not ext.available(clip):
             note = f"no {ext.needs} track: " + ("audio and text features skipped" if ext.needs == "audio" else "face features skipped")
             if note not in notes:
@@ -178,6 +192,8 @@ def extract_clip(
             _mask_gaps(record, clip.audio_gaps, clip.num_frames)
         records[ext.name] = record
         computed.append(ext.name)
+        if release and clip.duration >= UNLOAD_AFTER:
+            ext.unload()
         if hook is not None:
             hook(ext.name, 1.0)
         if store is not None:
@@ -186,6 +202,8 @@ def extract_clip(
                 record,
                 {"media_hash": clip.media_hash, "path": str(clip.path), "extractor": ext.name, "version": ext.version, "params": ext.params(), "deps": {d: keys[d] for d in ext.requires}},
             )
+    if release:
+        _release(records, chain, last_use, len(chain))
     if report is not None:
         report.computed[str(clip.path)] = computed
         report.reused[str(clip.path)] = reused
@@ -194,6 +212,14 @@ def extract_clip(
     if "face.track" in records and not records["face.track"]["mask"].any():
         notes.append("face: no face found in any frame")
     return ClipFeatures.from_records(clip.path, clip.media_hash, clip.duration, clip.num_frames, records, notes)
+
+
+def _release(records: dict[str, Record], chain: Sequence[Extractor], last_use: dict[str, int], position: int) -> None:
+    """Drop the transient arrays of records that no extractor from ``position`` on requires."""
+    for ext in chain:
+        if ext.transient and ext.name in records and last_use[ext.name] < position:
+            for name in ext.transient:
+                records[ext.name].arrays.pop(name, None)
 
 
 def expand_paths(paths: Iterable[str | Path], images: bool = False) -> list[Path]:

@@ -17,7 +17,10 @@ from emorec.features.base import EXTRACTORS, ClipInput
 from emorec.readings.base import ReadingExtractor, reading_record
 from emorec.timeseries import span_to_frames
 
-__all__ = ["TEXT_MODELS", "TextReading"]
+__all__ = ["TEXT_BATCH", "TEXT_MODELS", "TextReading"]
+
+TEXT_BATCH = 32
+"""Segments read per forward pass (memory stays flat in the number of segments)."""
 
 TEXT_MODELS = {
     "text_emobank": "Moonshine base-en ASR + pocketsphinx forced alignment; emorec text_emobank (MiniLM, trained on EmoBank) valence/arousal per utterance",
@@ -64,6 +67,9 @@ class TextReading(ReadingExtractor):
     def __init__(self, model: str = "text_emobank", weights: str | None = None):
         super().__init__(model, weights)
 
+    def unload(self) -> None:
+        _load.cache_clear()  # MiniLM + head, ≈ 0.2 GB
+
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         import torch
 
@@ -76,9 +82,11 @@ class TextReading(ReadingExtractor):
         spoken = [i for i, text in enumerate(texts) if text.strip()]
         if spoken:
             model = _load(self.model, str(self.weights_path()))
-            with torch.inference_mode():
-                out = model(model.encode([texts[i] for i in spoken])).numpy()[:, :2]
-            per_segment[spoken] = np.clip(out / 2.0, -1, 1)
+            out = []
+            with torch.inference_mode():  # in batches: one padded batch of every segment grows with the clip's length
+                for first in range(0, len(spoken), TEXT_BATCH):
+                    out.append(model(model.encode([texts[i] for i in spoken[first : first + TEXT_BATCH]])).numpy()[:, :2])
+            per_segment[spoken] = np.clip(np.concatenate(out) / 2.0, -1, 1)
         lexicon = _vader_lexicon()
         words = [str(w) for w in asr["words"]]
         word_valence = np.array([np.clip(lexicon.get(w.lower(), 0.0) / 4.0, -1, 1) for w in words], np.float32)

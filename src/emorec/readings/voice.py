@@ -53,15 +53,22 @@ def _span_reader(rec_moon: Record, rec_lld: Record, audio: np.ndarray, model) ->
     from emorec.models.voice_tcn import VoiceTCN, frame_inputs
 
     times = rec_moon["state_times"]
-    states = select_blocks(rec_moon["block_states"], rec_moon.meta["blocks"], model.blocks).astype(np.float32)
+    stored = rec_moon.meta["blocks"]
+    block_states = rec_moon["block_states"]  # float16, all stored blocks: sliced per span, never copied whole (long files)
+
+    def span(b: float, e: float) -> tuple[int, int, np.ndarray] | None:
+        """(lo, hi, the model's blocks over states lo:hi — those inside [b, e) s — in float32), or None for fewer than 4 states."""
+        lo, hi = np.searchsorted(times, (b, e), side="left")
+        return None if hi - lo < 4 else (lo, hi, select_blocks(block_states[lo:hi], stored, model.blocks).astype(np.float32))
+
     if isinstance(model, VoiceTCN):
-        frames = frame_inputs(states, times, rec_lld["lld"], rec_lld["lld_times"])
 
         def read(b: float, e: float):
-            sel = (times >= b) & (times < e)
-            if sel.sum() < 4:
+            got = span(b, e)
+            if got is None:
                 return None
-            p, va = model.predict([frames[sel]])
+            lo, hi, states = got
+            p, va = model.predict([frame_inputs(states, times[lo:hi], rec_lld["lld"], rec_lld["lld_times"])])
             return p[0], va[0]
 
         return read
@@ -70,10 +77,10 @@ def _span_reader(rec_moon: Record, rec_lld: Record, audio: np.ndarray, model) ->
     class_va = valence_arousal_of(model.classes)
 
     def read(b: float, e: float):
-        sel = (times >= b) & (times < e)
-        if sel.sum() < 4:
+        got = span(b, e)
+        if got is None:
             return None
-        p = model.predict_proba(utterance_features(states[sel], egemaps_functionals(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)])))[0]
+        p = model.predict_proba(utterance_features(got[2], egemaps_functionals(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)])))[0]
         return p, p @ class_va
 
     return read
@@ -105,6 +112,9 @@ class VoiceReading(ReadingExtractor):
 
     def __init__(self, model: str = "voice_probe", weights: str | None = None):
         super().__init__(model, weights)
+
+    def unload(self) -> None:
+        _load.cache_clear()
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         model = _load(self.model, str(self.weights_path()))
