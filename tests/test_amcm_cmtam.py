@@ -150,3 +150,57 @@ def test_plot_adjacency_and_confusion_commands(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps(doc))
     proc = subprocess.run([*cli, "confusion", str(tmp_path / "r.json"), "--out", str(tmp_path / "c.png")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and (tmp_path / "c.png").is_file(), proc.stderr
+
+
+def test_clip_augmentation_is_one_transform_per_clip_and_off_in_eval():
+    """The paper's random crop + rotation: every frame of a clip moved alike (motion kept), clips differently; eval untouched."""
+    import torch
+
+    from emorec.models.amcm_cmtam import AMCMCMTAM, augment_clips
+
+    torch.manual_seed(0)
+    frame = torch.rand(1, 1, 3, 32, 32)
+    video = frame.repeat(2, 4, 1, 1, 1)  # 2 clips × 4 identical frames
+    out = augment_clips(video)
+    assert out.shape == video.shape
+    torch.testing.assert_close(out[:, 1:], out[:, :1].expand_as(out[:, 1:]))  # one transform per clip
+    assert not torch.allclose(out[0], out[1]) and not torch.allclose(out[0], video[0])  # clips differ, input moved
+    model = AMCMCMTAM(num_classes=3, dim=8, depth=1, frames=4, image=32, patch=8, audio_width=8, audio_depth=18, augment=True).eval()
+    x = {"video": video, "audio": torch.randn(2, 50, 40)}
+    mask = {"video": torch.ones(2, 4, dtype=torch.bool), "audio": torch.ones(2, 50, dtype=torch.bool)}
+    torch.testing.assert_close(model.forward_features(x, mask), model.forward_features(x, mask))  # eval: deterministic
+
+
+def test_step_schedule_and_adam_follow_the_paper():
+    """schedule "step:30:0.1" (the 004 paper: lr × 0.1 every 30 epochs) with Adam; unknown names are refused."""
+    import pytest
+    import torch
+
+    from emorec.training.module import EmotionModule
+
+    module = EmotionModule(torch.nn.Linear(3, 2), task=None, lr=1e-4, max_epochs=120, optimizer="adam", schedule="step:30:0.1")
+    conf = module.configure_optimizers()
+    opt, sched = conf["optimizer"], conf["lr_scheduler"]
+    assert type(opt) is torch.optim.Adam
+    rates = []
+    for _ in range(120):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step(), sched.step()
+    assert rates[0] == rates[29] == pytest.approx(1e-4) and rates[30] == pytest.approx(1e-5) and rates[119] == pytest.approx(1e-7)
+    with pytest.raises(ValueError, match="schedule"):
+        EmotionModule(torch.nn.Linear(3, 2), task=None, schedule="linear")
+
+
+def test_paper_config_builds_the_papers_model():
+    """configs/amcm_cmtam_paper.toml: the paper's sizes (16 × 112² RGB, 16×16 patches, ResNet-34) and schedule."""
+    from pathlib import Path
+
+    from emorec.models import create_model
+    from emorec.training.config import load_config
+    from emorec.training.sequence import SequenceTrainConfig
+
+    cfg = load_config(SequenceTrainConfig, Path(__file__).parents[1] / "configs" / "amcm_cmtam_paper.toml")
+    assert (cfg.optimizer, cfg.schedule, cfg.lr, cfg.epochs, cfg.batch_size, cfg.folds, cfg.loss) == ("adam", "step:30:0.1", 1e-4, 120, 8, "random5", "fldw")
+    model = create_model("amcm_cmtam", **cfg.model_config)
+    assert model.augment and model.video.layers[0].sam.shape == (256, 256) and model.video.layers[0].tam.shape == (16, 16)
+    assert 15e6 < sum(p.numel() for p in model.parameters()) < 30e6  # ResNet-34 audio stream dominates (≈ 21.7 M)

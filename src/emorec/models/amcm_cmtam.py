@@ -29,7 +29,7 @@ from emorec.models._registry import register_model
 from emorec.models.blocks import InputNorm, ResNetTrunk, bound_affect, masked_mean, masked_softmax
 from emorec.models.sequence import SequenceModel
 
-__all__ = ["AMCM", "CMTAM", "AMCMCMTAM", "AMCMLayer"]
+__all__ = ["AMCM", "CMTAM", "AMCMCMTAM", "AMCMLayer", "augment_clips"]
 
 
 class AMCMLayer(nn.Module):
@@ -146,6 +146,21 @@ class CMTAM(nn.Module):
         return self.pointwise((att + q).transpose(1, 2)).transpose(1, 2), weights
 
 
+def augment_clips(video: torch.Tensor, max_degrees: float = 10.0, max_shift: float = 0.125) -> torch.Tensor:
+    """Random rotation and shift, one per clip, applied to every frame of it (004 paper §4.1: random cropping and rotation of the face sequences).
+
+    ``video`` (B, t, C, H, W) → the same shape; the shift is a fraction of the side; borders are filled with zeros.
+    """
+    b, t, c, h, w = video.shape
+    angle = (torch.rand(b, device=video.device) * 2 - 1) * math.radians(max_degrees)
+    shift = (torch.rand(b, 2, device=video.device) * 2 - 1) * max_shift * 2  # affine_grid's coordinates span [-1, 1]
+    theta = torch.zeros(b, 2, 3, device=video.device, dtype=video.dtype)
+    theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = angle.cos(), -angle.sin(), angle.sin(), angle.cos()
+    theta[:, :, 2] = shift
+    grid = nn.functional.affine_grid(theta.repeat_interleave(t, dim=0), [b * t, c, h, w], align_corners=False)
+    return nn.functional.grid_sample(video.reshape(b * t, c, h, w), grid, align_corners=False).reshape(b, t, c, h, w)
+
+
 @register_model(
     "amcm_cmtam", task="classification", modalities=("audio", "video"), level="utterance",
     inputs="16 face crops 112×112 RGB in [0, 1] (B, t, 3, 112, 112); MFCC frames (B, T_a, n_mfcc); masks",
@@ -180,6 +195,10 @@ class AMCMCMTAM(SequenceModel):
     affect : bool
         Also output valence and arousal (two outputs after the logits) for ``emorec analyze``'s timeline; the paper's
         model is classes only (False).
+    augment : bool
+        While training, each clip's frames are rotated by one random angle in ±10° and shifted by one random offset
+        within ±1/8 of the side (the paper's random rotation and cropping, §4.1, the same for all frames of a clip so that
+        the motion is kept); off in eval mode.
 
     ``x["video"]`` may also be flattened, (B, t, 3·H·W) (the corpus and analyze inputs), and is reshaped.
 
@@ -193,8 +212,9 @@ class AMCMCMTAM(SequenceModel):
 
     def __init__(self, num_classes: int = 7, dim: int = 64, depth: int = 4, frames: int = 16, image: int = 112, patch: int = 7, audio_width: int = 64,
                  audio_depth: int = 34, mixer: str = "adjacency", streams: str = "both", dropout: float = 0.2, n_mfcc: int = 40, affect: bool = False,
-                 kernel: int = 9):
+                 kernel: int = 9, augment: bool = False):
         super().__init__()
+        self.augment = augment
         if streams not in ("both", "video", "audio"):
             raise ValueError(f"amcm_cmtam: streams must be 'both', 'video' or 'audio', not {streams!r}")
         self.num_classes, self.affect, self.streams, self.image = num_classes, affect, streams, image
@@ -227,6 +247,8 @@ class AMCMCMTAM(SequenceModel):
             video = x["video"]
             if video.dim() == 3:  # flattened crops
                 video = video.reshape(*video.shape[:2], 3, self.image, self.image)
+            if self.augment and self.training:
+                video = augment_clips(video)
             v = self.video(video)
             v_mask = mask["video"]
         if self.audio is not None:

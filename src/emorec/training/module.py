@@ -18,18 +18,34 @@ class EmotionModule(L.LightningModule):
         Maps a batch of inputs to ``(batch, num_classes)`` logits.
     task : ClassificationTask
     lr, weight_decay : float
-        AdamW settings; the learning rate follows a cosine schedule over ``max_epochs``.
+        Optimiser settings; by default AdamW with a cosine schedule over ``max_epochs`` (see ``optimizer``, ``schedule``).
         Only parameters with ``requires_grad`` are optimised (frozen encoders stay frozen).
     max_epochs : int
     head_lr : float or None
         A separate learning rate for ``model.head`` (fine-tuning a pretrained body
         slowly under a fresh head); None = one rate for all.
+    optimizer : {"adamw", "adam"}
+        ``adam`` applies ``weight_decay`` as an L2 term (torch's Adam), as papers that say "Adam" mean.
+    schedule : str
+        ``"cosine"`` over ``max_epochs`` (default), or ``"step:N:G"``: the rate × G every N epochs (e.g. the 004 paper's
+        ``"step:30:0.1"``).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``optimizer`` or ``schedule``.
     """
 
-    def __init__(self, model: torch.nn.Module, task, lr: float = 1e-3, weight_decay: float = 1e-4, max_epochs: int = 30, head_lr: float | None = None):
+    def __init__(self, model: torch.nn.Module, task, lr: float = 1e-3, weight_decay: float = 1e-4, max_epochs: int = 30, head_lr: float | None = None,
+                 optimizer: str = "adamw", schedule: str = "cosine"):
         super().__init__()
+        if optimizer not in ("adamw", "adam"):
+            raise ValueError(f"optimizer must be 'adamw' or 'adam', not {optimizer!r}")
+        if schedule != "cosine" and not (schedule.startswith("step:") and len(schedule.split(":")) == 3):
+            raise ValueError(f"schedule must be 'cosine' or 'step:EPOCHS:GAMMA' (e.g. 'step:30:0.1'), not {schedule!r}")
         self.model, self.task = model, task
         self.lr, self.weight_decay, self.max_epochs, self.head_lr = lr, weight_decay, max_epochs, head_lr
+        self.optimizer_name, self.schedule = optimizer, schedule
         self._val: list[tuple[np.ndarray, np.ndarray]] = []
         self.class_loss = getattr(task, "class_loss", None)  # a submodule, so a stateful loss (FLDW) is checkpointed
 
@@ -70,8 +86,12 @@ class EmotionModule(L.LightningModule):
         else:
             groups = [{"params": [p for n, p in trainable if not n.startswith("head.")], "lr": self.lr},
                       {"params": [p for n, p in trainable if n.startswith("head.")], "lr": self.head_lr}]
-        opt = torch.optim.AdamW(groups, weight_decay=self.weight_decay)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.max_epochs))
+        opt = (torch.optim.AdamW if self.optimizer_name == "adamw" else torch.optim.Adam)(groups, weight_decay=self.weight_decay)
+        if self.schedule == "cosine":
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, self.max_epochs))
+        else:
+            _, every, gamma = self.schedule.split(":")
+            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=int(every), gamma=float(gamma))
         return {"optimizer": opt, "lr_scheduler": sched}
 
 

@@ -65,6 +65,9 @@ class SequenceTrainConfig(TrainConfig):
     loss : {"ce", "focal", "fldw"}
         The class loss (utterance level): class-weighted cross-entropy, focal loss, or the 004 paper's FLDW (focal loss
         with dynamic weights from the previous epoch's confusion matrix, :class:`emorec.losses.FLDW`); ``focal_gamma`` γ.
+    optimizer, schedule : str
+        ``adamw`` (default) or ``adam``; ``cosine`` (default) or ``step:N:G`` (the rate × G every N epochs) — see
+        :class:`~emorec.training.module.EmotionModule`.
     inputs : {"embeddings", "pixels", "pixels_rgb"}
         What the corpus gives the model: the stored 10 Hz embeddings (every model but one), or face-crop pixels and MFCCs
         (:mod:`emorec.training.pixels`, for ``amcm_cmtam``; ``frames`` and ``image`` from ``model_config``) — grey crops,
@@ -87,7 +90,7 @@ class SequenceTrainConfig(TrainConfig):
     ablations : dict of str → dict
         Variants cross-validated in the same run on the same folds: name → ``model_config`` overrides
         (e.g. ``{"concat": {"fusion": "concat"}}``), plus ``objective`` overrides under the key ``objective`` and
-        replacements of ``label_fraction``, ``init_weights`` and ``loss`` under those keys; the result is then a result set,
+        replacements of ``label_fraction``, ``init_weights``, ``loss``, ``optimizer``, ``schedule``, ``lr`` and ``epochs`` under those keys; the result is then a result set,
         the full model first.
     """
 
@@ -110,6 +113,8 @@ class SequenceTrainConfig(TrainConfig):
     trust_pickle: bool = False
     loss: str = "ce"
     focal_gamma: float = 2.0
+    optimizer: str = "adamw"
+    schedule: str = "cosine"
     inputs: str = "embeddings"
     folds: str = "speaker"
     label_fraction: float = 1.0
@@ -383,7 +388,7 @@ def _train(cfg: SequenceTrainConfig, corpus: MultimodalCorpus, train_idx: np.nda
     elif cfg.objective:
         raise ValueError(f"model {cfg.model} has no objective of its own; 'objective' settings apply to {', '.join(OBJECTIVES)}")
     else:
-        module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs)
+        module = EmotionModule(model, task, cfg.lr, cfg.weight_decay, cfg.epochs, optimizer=cfg.optimizer, schedule=cfg.schedule)
     fit(module, dm.train_dataloader(), None, run_cfg, monitor=None)
     return module.model.eval()
 
@@ -421,7 +426,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
 
         folds, summary = cross_validate(corpus.folds, score_fold, run_cfg.folds_only)
         settings = {k: v for k, v in asdict(run_cfg).items() if k in ("model_config", "objective", "level", "crop", "affect_weight", "epochs", "batch_size", "lr", "weight_decay",
-                                                                   "limit_per_fold", "label_fraction", "init_weights", "loss", "inputs", "folds")}
+                                                                   "limit_per_fold", "label_fraction", "init_weights", "loss", "inputs", "folds", "optimizer", "schedule")}
         return {**result_document(
             name, corpus.dataset, corpus.protocol + f"; {run_cfg.level} level; fixed schedule, nothing chosen on a test fold",
             [run_cfg.seed], summary, folds, commit=commit,
@@ -433,7 +438,7 @@ def train_sequence_model(cfg: SequenceTrainConfig, corpus: MultimodalCorpus | No
     for name, overrides in cfg.ablations.items():
         overrides = dict(overrides)
         objective = {**cfg.objective, **overrides.pop("objective", {})}
-        fields = {k: overrides.pop(k) for k in ("label_fraction", "init_weights", "loss") if k in overrides}
+        fields = {k: overrides.pop(k) for k in ("label_fraction", "init_weights", "loss", "optimizer", "schedule", "lr", "epochs") if k in overrides}
         variant = replace(cfg, model_config={**cfg.model_config, **overrides}, objective=objective, run_dir=f"{cfg.run_dir}/ablation_{name}", ablations={}, **fields)
         variants.append(run(f"{cfg.model} ablation: {name}", variant))
     if cfg.out:
