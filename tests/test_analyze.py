@@ -48,6 +48,27 @@ def test_talking_head_all_outputs(talking_head, session_store, tmp_path):
     assert summary["gaps"] == []
 
 
+def test_concurrent_branches_give_the_serial_outputs(data_dir):
+    """The face and the voice/words read in two threads (the default) = one thread (within 1e-5), on a real clip with
+    speech and a face (MEAD M030); and the audio's defects still become notes (MEAD's silent-audio clip: its header
+    declares more audio than it holds)."""
+    from emorec.pipelines.analyze import analyze
+
+    clip = data_dir / "mead_M030_sad.mp4"
+    serial = analyze(clip, concurrent=False)
+    both = analyze(clip, concurrent=True)
+    for name in ("timeline", "segments"):
+        a, b = getattr(serial, name), getattr(both, name)
+        assert list(a.columns) == list(b.columns) and len(a) == len(b) > 0
+        num = a.select_dtypes("number").columns
+        np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), atol=1e-5, equal_nan=True)
+    assert list(serial.words.word) == list(both.words.word) and len(serial.words) > 0
+    assert sorted(serial.summary["gaps"]) == sorted(both.summary["gaps"])
+    assert serial.summary["emotion"] == both.summary["emotion"] and serial.summary["probabilities"] == both.summary["probabilities"]
+    defect = [analyze(data_dir / "mead_sad_silent_audio.mp4", concurrent=c).summary["gaps"] for c in (False, True)]
+    assert sorted(defect[0]) == sorted(defect[1]) and any("truncated" in g for g in defect[1])
+
+
 def test_face_without_audio(data_dir, session_store):
     result = analyze(data_dir / "mead_happy_noaudio.mp4", None, store=session_store)
     tl = result.timeline

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from emorec.clip import Record
-from emorec.io.media import MediaInfo, load_audio, num_grid_frames, probe
+from emorec.io.media import MediaInfo, load_audio, media_notes, num_grid_frames, probe
 from emorec.registry import Registry
 from emorec.timeseries import RATE
 
@@ -64,9 +65,20 @@ class ClipInput:
         self.info: MediaInfo = probe(self.path)
         self.media_hash = media_hash or hash_file(self.path)
         self.rate = RATE
-        self.on_progress: Callable[[float], None] | None = None
+        self._progress = threading.local()  # per thread: the audio and the video branch report their own steps
         self.audio_gaps: list[tuple[float, float]] = []
         """Timestamp gaps of the audio track, (start, end) seconds, filled with silence (known once :attr:`audio` is decoded)."""
+        self.audio_notes: list[str] = []
+        """Defects found while decoding the audio (``"<path>: <what>"``; known once :attr:`audio` is decoded)."""
+
+    @property
+    def on_progress(self) -> Callable[[float], None] | None:
+        """Receiver of :meth:`progress` calls made in the current thread."""
+        return getattr(self._progress, "hook", None)
+
+    @on_progress.setter
+    def on_progress(self, hook: Callable[[float], None] | None) -> None:
+        self._progress.hook = hook
 
     def progress(self, fraction: float) -> None:
         """Extractors call this with the fraction of their work done (0-1) on long inputs."""
@@ -75,8 +87,12 @@ class ClipInput:
 
     @cached_property
     def audio(self) -> np.ndarray:
-        """Waveform, ``(num_samples,)`` float32 mono at :data:`SAMPLE_RATE` Hz."""
-        return load_audio(self.path, SAMPLE_RATE, self.audio_gaps)
+        """Waveform, ``(num_samples,)`` float32 mono at :data:`SAMPLE_RATE` Hz; what decoding found wrong (gaps,
+        damage, truncation) is in :attr:`audio_notes`, whichever thread decoded it."""
+        with media_notes() as notes:
+            waveform = load_audio(self.path, SAMPLE_RATE, self.audio_gaps)
+        self.audio_notes.extend(notes)
+        return waveform
 
     @cached_property
     def duration(self) -> float:

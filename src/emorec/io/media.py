@@ -11,8 +11,10 @@ that names the file and the problem.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from emorec.errors import (
     NoUsableStreamError,
 )
 
-__all__ = ["AUDIO_EXTENSIONS", "TRUNCATED_FRACTION", "VIDEO_EXTENSIONS", "MediaInfo", "MediaWarning", "iter_video_frames", "load_audio", "probe"]
+__all__ = ["AUDIO_EXTENSIONS", "TRUNCATED_FRACTION", "VIDEO_EXTENSIONS", "MediaInfo", "MediaWarning", "iter_video_frames", "load_audio", "media_notes", "probe"]
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".aac")
@@ -56,6 +58,31 @@ TRUNCATED_FRACTION = 0.6
 
 class MediaWarning(UserWarning):
     """A usable file with a defect worth reporting (e.g. less audio than its header declares)."""
+
+
+_collector = threading.local()
+
+
+@contextmanager
+def media_notes() -> Iterator[list[str]]:
+    """Collect the defects this module reports in the current thread as messages (``"<path>: <what>"``) instead of
+    issuing them as :class:`MediaWarning` s — per thread, unlike ``warnings.catch_warnings``, so that the audio and the
+    face branch of one analysis (:func:`emorec.pipelines.extract.extract_clip`) can each collect their own."""
+    previous = getattr(_collector, "notes", None)
+    _collector.notes = collected = []
+    try:
+        yield collected
+    finally:
+        _collector.notes = previous
+
+
+def _report(message: str) -> None:
+    """A defect of a usable file: to the current thread's :func:`media_notes`, else as a :class:`MediaWarning`."""
+    notes = getattr(_collector, "notes", None)
+    if notes is not None:
+        notes.append(message)
+    else:
+        warnings.warn(message, MediaWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -246,12 +273,12 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
         raise EmptyMediaError(path, "audio track has zero duration (no samples decoded)")
     if pauses:
         total = sum(e - b for b, e in pauses)
-        warnings.warn(f"{path}: audio has {len(pauses)} timestamp gap(s), {total:.1f} s in all (the first at {pauses[0][0]:.1f} s): "
-                      "each part placed at its time, the gaps masked (no voice or words read there)", MediaWarning, stacklevel=2)
+        _report(f"{path}: audio has {len(pauses)} timestamp gap(s), {total:.1f} s in all (the first at {pauses[0][0]:.1f} s): "
+                      "each part placed at its time, the gaps masked (no voice or words read there)")
     if damaged:
         spans = ", ".join(f"{b:.1f}-{e:.1f} s" for b, e in holes[:5]) + (" …" if len(holes) > 5 else "")
-        warnings.warn(f"{path}: {damaged} damaged audio packet(s) could not be decoded; their spans are masked ({spans or 'at the end'}), "
-                      "the rest of the file is read", MediaWarning, stacklevel=2)
+        _report(f"{path}: {damaged} damaged audio packet(s) could not be decoded; their spans are masked ({spans or 'at the end'}), "
+                      "the rest of the file is read")
     if gaps is not None:
         gaps.extend(sorted(pauses + holes))
     if declared > 0 and declared - decoded > 0.5:
@@ -260,7 +287,7 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
             raise CorruptMediaError(path, message)
         # Some muxers declare more audio than they store (e.g. MEAD's sad.mp4):
         # usable, but said, never silent.
-        warnings.warn(f"{path}: {message}", MediaWarning, stacklevel=2)
+        _report(f"{path}: {message}")
     return np.clip(waveform, -1.0, 1.0, out=waveform)
 
 
@@ -353,8 +380,8 @@ def iter_video_frames(
         if packets and damaged > MAX_DAMAGED_FRACTION * packets:
             raise CorruptMediaError(path, f"video stream is corrupt: {damaged} of {packets} packets could not be decoded")
         if damaged:
-            warnings.warn(f"{path}: {damaged} damaged video packet(s) could not be decoded; the frames they held have no face reading, "
-                          "the rest of the video is read", MediaWarning, stacklevel=2)
+            _report(f"{path}: {damaged} damaged video packet(s) could not be decoded; the frames they held have no face reading, "
+                          "the rest of the video is read")
         if prev is not None:
             while k < num_frames and (k + 0.5) / fps < t + frame_dur + 1e-6:
                 yield k, to_rgb(prev)

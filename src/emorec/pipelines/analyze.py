@@ -89,6 +89,7 @@ def analyze(
     voice_model: str = DEFAULT_VOICE_MODEL,
     text_model: str = DEFAULT_TEXT_MODEL,
     language: str = "auto",
+    concurrent: bool = True,
 ) -> AnalysisResult:
     """Analyse one video or audio file.
 
@@ -113,6 +114,8 @@ def analyze(
     language : str
         ``auto``, ``en`` or another language code: whether the recognised words are read (:func:`~emorec.pipelines.language.check_language`;
         the outcome is ``summary.json: language``).
+    concurrent : bool
+        Read the face and the voice/words at once, in two threads (both cores; the same outputs as one thread).
 
     Returns
     -------
@@ -156,7 +159,7 @@ def analyze(
             hook(step, sum(STEP_COST.get(s, 0.0) * f for s, f in done.items()) / sum(STEP_COST.values()))
 
     clip_input = ClipInput(path)
-    features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip_input, release=True)
+    features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip_input, release=True, concurrent=concurrent)
     people = None
     if several_faces(features):  # more than one person: track everyone, find who speaks (face.people)
         extra = extract_clip(path, store, ("face.people",), clip=clip_input)
