@@ -269,3 +269,30 @@ def test_voice_baselines_on_real_clips_and_their_rows(tmp_path, ravdess_root, vo
     assert all(f"| {label} | RAVDESS speech, actors (1, 4, 8) |" in page for label, _ in BASELINES.values())
     with pytest.raises(ValueError, match="unknown voice baselines"):
         voice_baselines(ravdess_root, voice_store, names=("mfcc_hmm",))
+
+
+def test_plain_torch_minilm_matches_transformers():
+    """emorec's BERT (models.blocks.bert) gives transformers' BertModel token states within 1e-5 and the same token ids
+    and word ids, on MiniLM's own checkpoint — so the text models run without importing transformers."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from emorec.models.blocks.bert import BertEncoder, BertTokenizer
+    from emorec.models.minilm import minilm_path
+
+    path = minilm_path()
+    hf_tok, hf = AutoTokenizer.from_pretrained(str(path)), AutoModel.from_pretrained(str(path)).eval()
+    tok, mine = BertTokenizer(path / "tokenizer.json"), BertEncoder.from_pretrained(path)
+    texts = ["What a lovely day!", "I HATE this so much...", "naïve café at three o'clock, in the big room " * 8, ""]
+    ref, got = hf_tok(texts, padding=True, truncation=True, max_length=64, return_tensors="pt"), tok(texts, max_length=64)
+    assert torch.equal(ref["input_ids"], got["input_ids"]) and torch.equal(ref["attention_mask"], got["attention_mask"])
+    assert got["input_ids"].shape[1] == 64  # the long one is cut
+    with torch.inference_mode():
+        a = hf(input_ids=ref["input_ids"], attention_mask=ref["attention_mask"]).last_hidden_state
+        b = mine(got["input_ids"], got["attention_mask"])
+    mask = ref["attention_mask"].bool()
+    torch.testing.assert_close(b[mask], a[mask], atol=1e-5, rtol=0)
+    words = ["hello", "there", "naïve"]
+    ref_w = hf_tok(words, is_split_into_words=True, return_tensors="pt")
+    got_w = tok([words], is_split_into_words=True)
+    assert torch.equal(ref_w["input_ids"], got_w["input_ids"]) and ref_w.word_ids(0) == tok.word_ids(0)

@@ -241,14 +241,33 @@ def analyze(
 
 
 def _print_profile(summary: dict) -> None:
-    """Each stage's seconds and share of the run, slowest first, on stderr (stdout stays clean for --json)."""
+    """Each stage's seconds and share of the run, slowest first, on stderr (stdout stays clean for --json). When the face
+    and the voice/words ran at once (``summary["concurrent"]``), each branch's steps are listed under it: their seconds
+    overlap in time, so the shares of the two branches add up to more than the time they took together."""
     total = summary["processing_seconds"]
-    stages = dict(summary.get("extractor_seconds", {}))
-    stages.update({k: v for k, v in summary.get("stage_seconds", {}).items() if k != "features"})
-    stages["other (decoding, loading, store)"] = max(0.0, total - sum(stages.values()))
+    extractors = summary.get("extractor_seconds", {})
+    later = {k: v for k, v in summary.get("stage_seconds", {}).items() if k != "features"}
     typer.echo(f"profile of {Path(summary['file']).name}: {total:.2f} s in all", err=True)
-    for name, sec in sorted(stages.items(), key=lambda kv: -kv[1]):
-        typer.echo(f"  {name:32s} {sec:8.2f} s  {100 * sec / max(total, 1e-9):5.1f} %", err=True)
+
+    def line(name: str, sec: float, indent: str = "  ") -> None:
+        typer.echo(f"{indent}{name:{34 - len(indent)}s} {sec:8.2f} s  {100 * sec / max(total, 1e-9):5.1f} %", err=True)
+
+    if summary.get("concurrent"):
+        typer.echo("  (the audio and the video branch ran at the same time, in two threads)", err=True)
+        branches = {"video branch (face)": {k: v for k, v in extractors.items() if k.startswith("face.")},
+                    "audio branch (voice, words)": {k: v for k, v in extractors.items() if not k.startswith("face.")}}
+        for branch, steps in sorted(branches.items(), key=lambda kv: -sum(kv[1].values())):
+            line(branch, sum(steps.values()))
+            for name, sec in sorted(steps.items(), key=lambda kv: -kv[1]):
+                line(name, sec, "      ")
+        busy = max(sum(steps.values()) for steps in branches.values())
+    else:
+        for name, sec in sorted(extractors.items(), key=lambda kv: -kv[1]):
+            line(name, sec)
+        busy = sum(extractors.values())
+    for name, sec in sorted(later.items(), key=lambda kv: -kv[1]):
+        line(name, sec)
+    line("other (decoding, loading, store)", max(0.0, total - busy - sum(later.values())))
 
 
 @app.command()

@@ -66,9 +66,7 @@ def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] =
     import hashlib
 
     import onnxruntime as ort
-    from onnx import helper
 
-    from emorec.features.ort_format import ort_to_onnx
     from emorec.paths import cache_dir
 
     source = model_dir() / filename
@@ -84,6 +82,10 @@ def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] =
         options.optimized_model_filepath = str(tmp)
     except OSError:
         tmp = None
+    from onnx import helper  # only to build the cache (onnx costs a second to import)
+
+    from emorec.features.ort_format import ort_to_onnx
+
     model = ort_to_onnx(source)
     model.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in extra_outputs)
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])

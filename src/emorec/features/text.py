@@ -222,10 +222,10 @@ def word_embeddings(words: list[str], segments: np.ndarray | None = None) -> np.
     tokenizer, model = load_minilm()
     for seg in np.unique(segments):
         idx = np.flatnonzero(segments == seg)
-        enc = tokenizer([words[i] for i in idx], is_split_into_words=True, truncation=True, max_length=512, return_tensors="pt")
+        enc = tokenizer([[words[i] for i in idx]], is_split_into_words=True, max_length=512)
         with torch.inference_mode():
-            states = model(**enc).last_hidden_state[0].numpy()
-        word_ids = enc.word_ids(0)
+            states = model(enc["input_ids"], enc["attention_mask"])[0].numpy()
+        word_ids = tokenizer.word_ids(0)
         for j in range(idx.size):
             rows = [t for t, w in enumerate(word_ids) if w == j]
             if rows:

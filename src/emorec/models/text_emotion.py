@@ -51,7 +51,7 @@ class TextEmotionModel(nn.Module):
         self.head = nn.Linear(self.encoder.config.hidden_size, num_outputs)
 
     def forward_features(self, batch: dict) -> torch.Tensor:
-        states = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        states = self.encoder(batch["input_ids"], batch["attention_mask"])
         mask = batch["attention_mask"].unsqueeze(-1).float()
         return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
@@ -63,7 +63,7 @@ class TextEmotionModel(nn.Module):
 
     def encode(self, texts: list[str], max_length: int = 64) -> dict:
         """Tokenize a list of sentences into a padded batch."""
-        return dict(self.tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"))
+        return self.tokenizer(texts, max_length=max_length)
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """Only the parameters that training changes (what is saved)."""

@@ -191,6 +191,7 @@ def analyze(
         clip_summary["gaps"].append(f"{len(persons)} people tracked: the voice and words of each speech turn belong to the person in sync with it "
                                     "(timeline: speaker_track; faces.csv: each person's face reading)")
     clip_summary["stage_seconds"] = {k: round(v, 4) for k, v in stages.items()}
+    clip_summary["concurrent"] = bool(concurrent and clip_input.info.has_audio and clip_input.info.has_video)  # face ∥ voice/words
     clip_summary["extractor_seconds"] = {k: round(v, 4) for k, v in step_seconds.items() if k != "readings"}  # computed now, not reused
     step_hook("readings", 1.0)
     result = AnalysisResult(features.path, features.duration, timeline, segments, words, clip_summary, _thumbnails(features, readings.get("face")), tables)
