@@ -1,11 +1,11 @@
-"""Benchmark `emorec analyze`: real-time factor and peak memory, short clip vs 10 minutes.
+"""Benchmark `emorec analyze`: real-time factor, CPU use and peak memory on 6 s, 30 s and 10-minute clips.
 
-Each run is a fresh process with an empty feature store (cold: model loading
-included). Prints processing seconds / media seconds and peak RSS for the
-bundled talking-head clip and for the same clip remuxed to N minutes, and the
-ratios (memory should not grow with length; target RTF ≤ 0.5 on 2 cores).
-Then renders the short clip's report.html in headless Chromium and saves a
-screenshot to benchmarks/out/report.png.
+Each run is a fresh process with an empty feature store (cold: model loading included; the first-use caches — the
+folded Moonshine graphs — already built). Each input is analysed twice in the same run: the baseline (one thread:
+``analyze(..., concurrent=False)``) and emorec's default (the face and the voice/words in two threads), with the
+ratio of their times. Prints processing seconds / media seconds, CPU use ((user + system) / wall / cores) and peak RSS,
+and the memory ratio of the long clip to the short one (flat in length?). Then renders the short clip's report.html
+in headless Chromium and saves a screenshot to benchmarks/out/report.png.
 
 With ``--fusions masked_mean,tcn_gated`` the long clip is analysed once per fusion in the same run (features computed
 once, in a shared store, by the first), and each fusion's own seconds (``summary.json: stage_seconds.fusion``) are
@@ -19,10 +19,40 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import OUT, concat_to, timed_child, write_json
+from common import OUT, concat_to, run_child, timed_child, write_json
 
 CLIP = Path(__file__).resolve().parents[1] / "tests" / "data" / "talking_head.mp4"
+MEAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "av_clips" / "mead_dreamtalk"
+SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess_speech_16k"
 
+
+
+def batch_row(n: int) -> dict:
+    """``emorec analyze`` on ``n`` short real clips at once (half MEAD face videos, half RAVDESS speech) against the sum
+    of their single-clip times with the models already loaded: the batch should keep its models loaded across files
+    (issue 19: ≤ 1.3 × that sum, model loading and imports included)."""
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    clips = sorted(MEAD.glob("*.mp4"))[: n // 2] + sorted(SPEECH.glob("*/*.flac"))[: n - n // 2]
+    warm = run_child("\n".join([
+        "import json, tempfile, time", "from emorec.pipelines.analyze import analyze",
+        f"clips = {[str(c) for c in clips]!r}", "analyze(clips[0], None)  # models loaded before the clock",
+        "spent, media = 0.0, 0.0",
+        "for c in clips:",
+        "    t = time.perf_counter(); r = analyze(c, tempfile.mkdtemp(), store=tempfile.mkdtemp()); spent += time.perf_counter() - t; media += r.duration",
+        'print(json.dumps({"seconds": spent, "media_seconds": media, "peak_mib": 0}))',
+    ]))
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", *map(str, clips), "--out", tempfile.mkdtemp(), "--store", tempfile.mkdtemp(), "-q"], check=True)
+    batch = time.perf_counter() - t
+    print(f"batch of {len(clips)} short clips ({warm['media_seconds']:.0f} s of media): {batch:.1f} s in one `emorec analyze` (process start, "
+          f"imports and model loading included) vs {warm['seconds']:.1f} s for the clips one by one with the models loaded: "
+          f"{batch / warm['seconds']:.2f} × (target ≤ 1.3)", flush=True)
+    return {"input": f"batch of {len(clips)} short clips (MEAD video, RAVDESS speech), one process", "seconds": batch, "media_seconds": warm["media_seconds"],
+            "real_time_factor": batch / warm["media_seconds"], "peak_mib": None, "warm_sum_seconds": warm["seconds"], "batch_ratio": batch / warm["seconds"]}
 
 
 def main() -> None:
@@ -30,16 +60,26 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--fusions", default="masked_mean", help="comma-separated fusions compared on the long clip")
+    parser.add_argument("--batch", type=int, default=20, help="short real clips analysed as one batch (0: skip)")
     args = parser.parse_args()
     long_clip = concat_to(CLIP, OUT / f"talking_head_{args.minutes:g}min.mp4", args.minutes * 60)
+    mid_clip = concat_to(CLIP, OUT / "talking_head_30s.mp4", 30.0)
     rows = []
-    print(f"{'input':28s} {'media s':>8s} {'proc s':>8s} {'RTF':>7s} {'peak MiB':>9s}")
-    for label, path, out in (("talking_head (6 s)", CLIP, OUT / "analyze_short"), (f"talking_head ×{args.minutes:g} min", long_clip, OUT / "analyze_long")):
-        r = timed_child("from emorec.pipelines.analyze import analyze", f"analyze({str(path)!r}, {str(out)!r}, store=tempfile.mkdtemp())")
-        r.update(input=label, real_time_factor=r["seconds"] / r["media_seconds"])
-        rows.append(r)
-        print(f"{label:28s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['peak_mib']:9.0f}", flush=True)
-    print(f"\nratios long/short: RTF {rows[1]['real_time_factor'] / rows[0]['real_time_factor']:.2f}, peak memory {rows[1]['peak_mib'] / rows[0]['peak_mib']:.2f}")
+    print(f"{'input':34s} {'media s':>8s} {'proc s':>8s} {'RTF':>7s} {'CPU use':>8s} {'peak MiB':>9s}")
+    inputs = (("talking_head (6 s)", CLIP, OUT / "analyze_short"), ("talking_head ×30 s", mid_clip, OUT / "analyze_30s"),
+              (f"talking_head ×{args.minutes:g} min", long_clip, OUT / "analyze_long"))
+    for label, path, out in inputs:
+        pair = []
+        for mode, concurrent in (("baseline: one thread", False), ("two branches", True)):
+            r = timed_child("from emorec.pipelines.analyze import analyze", f"analyze({str(path)!r}, {str(out)!r}, store=tempfile.mkdtemp(), concurrent={concurrent})")
+            r.update(input=f"{label}, {mode}", real_time_factor=r["seconds"] / r["media_seconds"])
+            rows.append(r)
+            pair.append(r)
+            print(f"{r['input']:34s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['cpu_use']:8.2f} {r['peak_mib']:9.0f}", flush=True)
+        print(f"  {label}: two branches / one thread = {pair[1]['seconds'] / pair[0]['seconds']:.2f} of the time", flush=True)
+    short, long = rows[1], rows[-1]
+    print(f"\nratios {args.minutes:g} min / 6 s (default path): RTF {long['real_time_factor'] / short['real_time_factor']:.2f}, "
+          f"peak memory {long['peak_mib'] / short['peak_mib']:.2f}")
     fusions = [f.strip() for f in args.fusions.split(",") if f.strip()]
     if len(fusions) > 1:
         import json
@@ -56,6 +96,8 @@ def main() -> None:
             rows.append(r)
             print(f"--fusion {fusion:12s}: run {r['seconds']:.1f} s (features {'computed' if r['seconds'] == first else 'from the store'}), "
                   f"fusion itself {fusion_s:.3f} s = {100 * fusion_s / first:.2f} % of the full first run")
+    if args.batch:
+        rows.append(batch_row(args.batch))
     try:
         from emorec.report.browser import render
 

@@ -38,18 +38,20 @@ def concat_to(src: Path, dst: Path, seconds: float) -> Path:
     return dst
 
 
-PEAK = "import resource; _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+PEAK = "import resource; _use = resource.getrusage(resource.RUSAGE_SELF); _peak = _use.ru_maxrss / 1024"
 
 
 def timed_child(setup: str, call: str) -> dict:
     """Time ``call`` (an expression whose value has ``.duration``) after ``setup`` in a fresh process.
 
-    Returns ``{"seconds", "media_seconds", "peak_mib"}`` — the child's own peak resident memory.
+    Returns ``{"seconds", "media_seconds", "peak_mib", "cpu_use"}`` — the child's own peak resident memory, and its CPU
+    use during ``call``: (user + system CPU seconds, all threads) / wall seconds / cores.
     """
     code = "\n".join([
-        "import json, time, tempfile", setup, "t0 = time.perf_counter()", f"result = {call}",
-        "seconds = time.perf_counter() - t0", PEAK,
-        'print(json.dumps({"seconds": seconds, "media_seconds": result.duration, "peak_mib": _peak}))',
+        "import json, os, resource, time, tempfile", setup, "_r0 = resource.getrusage(resource.RUSAGE_SELF)", "t0 = time.perf_counter()",
+        f"result = {call}", "seconds = time.perf_counter() - t0", PEAK,
+        "_cpu = (_use.ru_utime - _r0.ru_utime) + (_use.ru_stime - _r0.ru_stime)",
+        'print(json.dumps({"seconds": seconds, "media_seconds": result.duration, "peak_mib": _peak, "cpu_use": _cpu / seconds / (os.cpu_count() or 1)}))',
     ])
     return run_child(code)
 

@@ -300,11 +300,15 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
         lines += ["## Dimensional (regression)", "", "| model | data | r valence | r arousal | r dominance | CCC valence | protocol | seeds | date | commit | source |",
                   "|---|---|---|---|---|---|---|---|---|---|---|", *sections["regression"], ""]
     if benches:
-        lines += ["## Benchmarks", "", "| benchmark | input | media s | processing s | real-time factor | peak memory MiB | machine | date | commit |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += ["## Benchmarks", "", "CPU use = (user + system CPU seconds) / wall seconds / cores, where measured.", "",
+                  "| benchmark | input | media s | processing s | real-time factor | peak memory MiB | CPU use | machine | date | commit |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for d in benches:
             for row in d["rows"]:
-                lines.append(f"| {d['name']} | {row['input']} | {row['media_seconds']:.1f} | {row['seconds']:.1f} | {row['real_time_factor']:.3f} | {row['peak_mib']:.0f} | "
-                             f"{d.get('machine', '')} | {d.get('date', '')} | {d.get('commit', '')} |")
+                cpu = f"{row['cpu_use']:.2f}" if "cpu_use" in row else ""
+                peak = f"{row['peak_mib']:.0f}" if row.get("peak_mib") else ""
+                lines.append(f"| {d['name']} | {row['input']} | {row['media_seconds']:.1f} | {row['seconds']:.1f} | {row['real_time_factor']:.3f} | {peak} | "
+                             f"{cpu} | {d.get('machine', '')} | {d.get('date', '')} | {d.get('commit', '')} |")
         lines.append("")
     lines += _clip_tables(entries)
     if notes:
