@@ -296,3 +296,18 @@ def test_plain_torch_minilm_matches_transformers():
     ref_w = hf_tok(words, is_split_into_words=True, return_tensors="pt")
     got_w = tok([words], is_split_into_words=True)
     assert torch.equal(ref_w["input_ids"], got_w["input_ids"]) and ref_w.word_ids(0) == tok.word_ids(0)
+
+
+def test_face_cnn_onnxruntime_path_matches_torch_on_real_crops(data_dir):
+    """The face CNN through ONNX Runtime (analyze's path) gives torch's embeddings and probabilities within 1e-5 on
+    real face crops (the MEAD clip's tracked face), so the face reading is unchanged."""
+    from emorec.features.face import _face_cnn_session, face_cnn_outputs
+    from emorec.pipelines.extract import extract_clip
+
+    crops = extract_clip(data_dir / "mead_M030_sad.mp4", None, ("face.track",)).records["face.track"]["crops_grey"][:40]
+    assert _face_cnn_session(True, 0) is not None  # built (or read from the cache)
+    emb_ref, probs_ref, classes = face_cnn_outputs(crops, engine="torch")
+    emb, probs, _ = face_cnn_outputs(crops, engine="onnxruntime")
+    np.testing.assert_allclose(emb, emb_ref, atol=1e-5)
+    np.testing.assert_allclose(probs, probs_ref, atol=1e-5)
+    assert (probs.argmax(1) == probs_ref.argmax(1)).all() and probs.std() > 0.01
