@@ -380,7 +380,7 @@ def _face_cnn_session(flip: bool, shift: int):
     from emorec.features.moonshine import _options
     from emorec.models.face_cnn import default_weights_path
     from emorec.paths import cache_dir
-    from emorec.readings.base import weights_digest
+    from emorec.models.weights import weights_digest
 
     key = hashlib.sha256(f"{weights_digest(str(default_weights_path()))}-{flip}-{shift}-{torch.__version__}-{ort.__version__}".encode()).hexdigest()[:16]
     cached = cache_dir() / f"face-cnn-{key}.onnx"

@@ -9,14 +9,16 @@ Shipped weights live in the package folder :func:`shipped_path` names.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["read_metadata", "read_weights", "save_weights", "shipped_path"]
+__all__ = ["read_metadata", "read_weights", "save_weights", "shipped_path", "weights_digest"]
 
 
 def shipped_path(file_name: str) -> Path:
@@ -114,3 +116,13 @@ def read_weights(path: str | Path, framework: str = "pt") -> tuple[dict[str, Any
     from safetensors.torch import load_file
 
     return {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(path)).items()}, metadata
+
+
+@lru_cache(maxsize=16)
+def weights_digest(path: str) -> str:
+    """First 16 hex digits of the SHA-256 of a weights file: enters the store key, so new weights are read anew."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]

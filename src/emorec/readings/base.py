@@ -11,9 +11,7 @@ Fusions (:mod:`emorec.fusion`) combine readings; they never touch raw media.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +19,12 @@ import numpy as np
 
 from emorec.clip import ClipFeatures, Record
 from emorec.features.base import Extractor
+from emorec.models.weights import weights_digest
 
 __all__ = ["READING_EXTRACTORS", "Reading", "ReadingExtractor", "reading_record", "readings_of", "weights_digest"]
 
 READING_EXTRACTORS = {"face": "face.emotion", "voice": "audio.emotion", "words": "text.emotion"}
 """Modality (as ``analyze`` names it) → the extractor that reads its emotion."""
-
-
-@lru_cache(maxsize=16)
-def weights_digest(path: str) -> str:
-    """First 16 hex digits of the SHA-256 of a weights file: enters the store key, so new weights are read anew."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
 
 
 @dataclass

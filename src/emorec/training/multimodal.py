@@ -242,7 +242,7 @@ class MultimodalCorpus:
             Feature extraction failed for some voice clips.
         """
         from emorec.pipelines.extract import stored_clips
-        from emorec.readings.base import weights_digest
+        from emorec.models.weights import weights_digest
 
         table, sequences, cfg = read_composite(split)
         if limit is not None:  # whole frame-level sequences (already shuffled) of each fold until ``limit`` examples
