@@ -85,7 +85,11 @@ def test_release_drops_raw_encoder_states_after_their_last_reader(talking_head, 
     for name in ("audio.moonshine", "audio.emotion", "audio.egemaps"):
         np.testing.assert_array_equal(lean.series[name].data, kept.series[name].data)
     monkeypatch.setattr(extract_module, "UNLOAD_AFTER", 0.0)
-    fresh = extract_clip(talking_head, None, steps, release=True)  # computed, not loaded: the same readings
+    from emorec.features.base import ClipInput
+
+    clip = ClipInput(talking_head)
+    fresh = extract_clip(talking_head, None, steps, release=True, clip=clip)  # computed, not loaded: the same readings
+    assert "audio" not in vars(clip) and clip.audio.size > 0  # the waveform left memory after the last audio step; decoded again on use
     np.testing.assert_allclose(fresh.series["audio.emotion"].data, kept.series["audio.emotion"].data, atol=1e-5)
     assert [w.word for w in fresh.words] == [w.word for w in kept.words]
     assert "block_states" not in fresh.records["audio.moonshine"].arrays

@@ -90,9 +90,14 @@ class ClipInput:
         """Waveform, ``(num_samples,)`` float32 mono at :data:`SAMPLE_RATE` Hz; what decoding found wrong (gaps,
         damage, truncation) is in :attr:`audio_notes`, whichever thread decoded it."""
         with media_notes() as notes:
-            waveform = load_audio(self.path, SAMPLE_RATE, self.audio_gaps)
-        self.audio_notes.extend(notes)
+            gaps: list[tuple[float, float]] = []
+            waveform = load_audio(self.path, SAMPLE_RATE, gaps)
+        self.audio_gaps[:], self.audio_notes[:] = gaps, notes  # the same when decoded again (see release_audio)
         return waveform
+
+    def release_audio(self) -> None:
+        """Free the decoded waveform (an hour of audio is 230 MB); :attr:`audio` decodes it again if read later."""
+        self.__dict__.pop("audio", None)
 
     @cached_property
     def duration(self) -> float:

@@ -408,7 +408,7 @@ def face_cnn_available() -> bool:
     return default_weights_path().is_file()
 
 
-def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int = 64, engine: str = "onnxruntime") -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int = 64, engine: str = "onnxruntime", index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Expression embedding and class probabilities of grey face crops from the shipped ``face_cnn``.
 
     Parameters
@@ -421,6 +421,8 @@ def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int =
     engine : {"onnxruntime", "torch"}
         ONNX Runtime runs the same network (exported once into the cache; outputs within 1e-5 of torch), faster;
         torch is the reference (and the fallback when the export cannot be made).
+    index : (M,) int array or None
+        Read only ``crops[index]`` (taken batch by batch: no copy of the selected crops); the outputs then have M rows.
 
     Returns
     -------
@@ -437,11 +439,12 @@ def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int =
     if views == "mirror":
         shift = 0
     session = _face_cnn_session(flip, shift) if engine == "onnxruntime" else None
-    emb = np.zeros((len(crops), model.embed_dim), np.float32)
-    probs = np.zeros((len(crops), len(classes)), np.float32)
+    index = np.arange(len(crops)) if index is None else np.asarray(index)
+    emb = np.zeros((len(index), model.embed_dim), np.float32)
+    probs = np.zeros((len(index), len(classes)), np.float32)
     with torch.inference_mode():
-        for b in range(0, len(crops), batch_size):
-            batch = np.stack([c if c.shape == (48, 48) else cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in crops[b : b + batch_size]])
+        for b in range(0, len(index), batch_size):
+            batch = np.stack([c if c.shape == (48, 48) else cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in crops[index[b : b + batch_size]]])
             x = (torch.from_numpy(batch).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
             if session is not None:
                 emb[b : b + batch_size], probs[b : b + batch_size] = session.run(None, {"x": x.numpy()})
@@ -501,7 +504,7 @@ class FaceCnnExtractor(Extractor):
         face = deps["face.track"]
         mask = face["mask"]
         idx = np.flatnonzero(mask)
-        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"][idx], self.views)
+        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"], self.views, index=idx)
         emb = np.zeros((mask.size, emb_sel.shape[1]), np.float32)
         probs = np.zeros((mask.size, len(classes)), np.float32)
         emb[idx], probs[idx] = emb_sel, probs_sel

@@ -203,12 +203,16 @@ def extract_clip(
                 {"media_hash": clip.media_hash, "path": str(clip.path), "extractor": ext.name, "version": ext.version, "params": ext.params(), "deps": {d: keys[d] for d in ext.requires}},
             )
 
+    last_audio = max((i for i, ext in enumerate(chain) if ext.needs == "audio"), default=-1)
+
     def run_all(part: Sequence[Extractor]) -> None:
         for ext in part:
             run(ext)
             done.add(ext.name)
             if release:
                 _release(records, chain, done)
+                if chain.index(ext) == last_audio and clip.duration >= UNLOAD_AFTER:
+                    clip.release_audio()  # every audio extractor has run: the waveform of a long file leaves memory
 
     branches = _branches(chain) if concurrent and clip.info.has_audio and clip.info.has_video else [chain]
     if len(branches) == 1:
