@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import OUT, concat_to, timed_child, write_json
+from common import OUT, commit, concat_to, timed_child, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "data" / "talking_head.mp4"
@@ -67,6 +67,7 @@ def main() -> None:
                 path, label = concat_to(CLIP, OUT / f"talking_head_{m:g}min.mp4", m * 60), f"talking_head mp4 ×{m:g} min"
             r = timed_child("from emorec.pipelines.analyze import analyze", f"analyze({str(path)!r}, tempfile.mkdtemp(), store=tempfile.mkdtemp())")
             first = first or r["peak_mib"]
+            r["commit"] = commit()  # the code measured (a long run may outlive a commit)
             r.update(input=label, kind=kind, minutes=m, real_time_factor=r["seconds"] / r["media_seconds"], peak_ratio=r["peak_mib"] / first)
             rows.append(r)
             ok = "yes" if r["peak_mib"] <= LIMIT_MIB else "NO"
