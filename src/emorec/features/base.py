@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -25,7 +26,7 @@ from emorec.io.media import MediaInfo, load_audio, media_notes, num_grid_frames,
 from emorec.registry import Registry
 from emorec.timeseries import RATE
 
-__all__ = ["EXTRACTORS", "SAMPLE_RATE", "ClipInput", "Extractor", "Record", "hash_file"]
+__all__ = ["EXTRACTORS", "SAMPLE_RATE", "ClipInput", "Extractor", "Record", "hash_file", "ort_session_options"]
 
 SAMPLE_RATE = 16000
 """Audio sample rate used by every audio extractor, in Hz."""
@@ -40,6 +41,19 @@ def hash_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: fh.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def ort_session_options(arena: bool = True):
+    """ONNX Runtime session options shared by emorec's graphs (Moonshine, the face CNN): ``$EMOREC_THREADS`` intra-op
+    threads (default: up to 2), errors-only logging, the memory arena on or off (off: a long input's largest buffers
+    are not kept for good)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(os.environ.get("EMOREC_THREADS", "0")) or min(2, os.cpu_count() or 1)
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = arena
+    return options
 
 
 class ClipInput:

@@ -377,7 +377,7 @@ def _face_cnn_session(flip: bool, shift: int):
     import onnxruntime as ort
     import torch
 
-    from emorec.features.moonshine import _options
+    from emorec.features.base import ort_session_options
     from emorec.models.face_cnn import default_weights_path
     from emorec.paths import cache_dir
     from emorec.models.weights import weights_digest
@@ -398,7 +398,7 @@ def _face_cnn_session(flip: bool, shift: int):
         except Exception:  # no writable cache, or the exporter failed: torch it is
             tmp.unlink(missing_ok=True)
             return None
-    return ort.InferenceSession(str(cached), _options(False), providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(cached), ort_session_options(False), providers=["CPUExecutionProvider"])
 
 
 def face_cnn_available() -> bool:

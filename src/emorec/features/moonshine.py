@@ -20,6 +20,7 @@ import numpy as np
 
 __all__ = ["BLOCK_OUTPUTS", "ENCODER_DIM", "NUM_BLOCKS", "STATE_SAMPLES", "encode", "encoder_session", "greedy_decode", "model_dir", "transcribe"]
 
+from emorec.features.base import ort_session_options  # noqa: E402
 from emorec.models.speech_encoder import ENCODER_DIM  # noqa: E402  (one definition)
 
 STATE_SAMPLES = 384
@@ -39,16 +40,6 @@ def model_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("moonshine-cpp is not installed (pip install moonshine-cpp==0.1.4)")
     return Path(list(spec.submodule_search_locations)[0]) / "models" / "base-en"
-
-
-def _options(arena: bool):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(os.environ.get("EMOREC_THREADS", "0")) or min(2, os.cpu_count() or 1)
-    options.log_severity_level = 3
-    options.enable_cpu_mem_arena = arena
-    return options
 
 
 def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] = ()):
@@ -74,8 +65,8 @@ def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] =
     key.update(f"{ort.__version__}-{','.join(extra_outputs)}".encode())
     cached = cache_dir() / f"moonshine-base-{Path(filename).stem}-{key.hexdigest()[:16]}.onnx"
     if cached.exists():
-        return ort.InferenceSession(str(cached), _options(arena), providers=["CPUExecutionProvider"])
-    options = _options(arena)
+        return ort.InferenceSession(str(cached), ort_session_options(arena), providers=["CPUExecutionProvider"])
+    options = ort_session_options(arena)
     tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)

@@ -143,7 +143,7 @@ def extract_clip(
     keys: dict[str, str] = {}
     notes: list[str] = []
     computed, reused, done = [], [], set()
-    audio_ok: list[bool] = []  # checked lazily, once: decoding is skipped when the store has everything
+    audio_ok: bool | None = None  # checked lazily, once: decoding is skipped when the store has everything
     rate = clip.info.audio_sample_rate if clip.info.has_audio else None
     if rate and rate < NARROW_BAND_RATE:
         notes.append(f"narrow-band audio ({rate} Hz): the voice and speech models were trained on wide-band (16 kHz) speech, "
@@ -151,6 +151,7 @@ def extract_clip(
 
     def run(ext: Extractor) -> None:
         """Load or compute one extractor's record (its dependencies are done)."""
+        nonlocal audio_ok
         if not ext.available(clip):
             note = f"no {ext.needs} track: " + ("audio and text features skipped" if ext.needs == "audio" else "face features skipped")
             if note not in notes:
@@ -165,16 +166,16 @@ def extract_clip(
             reused.append(ext.name)
             return
         if ext.needs == "audio":
-            if not audio_ok:
+            if audio_ok is None:
                 clip.audio  # noqa: B018  (decode once; what it found wrong becomes notes)
                 _add_media_notes(clip.audio_notes, notes)
                 peak = float(np.abs(clip.audio).max()) if clip.audio.size else 0.0
-                audio_ok.append(peak >= SILENCE_PEAK)
-                if not audio_ok[0]:
+                audio_ok = peak >= SILENCE_PEAK
+                if not audio_ok:
                     if not clip.info.has_video:
                         raise SilentAudioError(clip.path, f"audio is silence (peak {peak:.1e}); nothing to analyse")
                     notes.append("audio: track is silence; audio and text features skipped")
-            if not audio_ok[0]:
+            if not audio_ok:
                 keys.pop(ext.name)
                 return
         if hook is not None:
@@ -203,7 +204,7 @@ def extract_clip(
                 {"media_hash": clip.media_hash, "path": str(clip.path), "extractor": ext.name, "version": ext.version, "params": ext.params(), "deps": {d: keys[d] for d in ext.requires}},
             )
 
-    last_audio = max((i for i, ext in enumerate(chain) if ext.needs == "audio"), default=-1)
+    last_audio = next((ext.name for ext in reversed(chain) if ext.needs == "audio"), None)
 
     def run_all(part: Sequence[Extractor]) -> None:
         for ext in part:
@@ -211,7 +212,7 @@ def extract_clip(
             done.add(ext.name)
             if release:
                 _release(records, chain, done)
-                if chain.index(ext) == last_audio and clip.duration >= UNLOAD_AFTER:
+                if ext.name == last_audio and clip.duration >= UNLOAD_AFTER:
                     clip.release_audio()  # every audio extractor has run: the waveform of a long file leaves memory
 
     branches = _branches(chain) if concurrent and clip.info.has_audio and clip.info.has_video else [chain]

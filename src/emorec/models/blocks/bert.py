@@ -176,7 +176,7 @@ class BertTokenizer:
         self._tokenizer.no_padding()
         self._last = []
 
-    def __call__(self, texts: list[str] | list[list[str]], max_length: int = 512, is_split_into_words: bool = False, **_ignored) -> dict[str, torch.Tensor]:
+    def __call__(self, texts: list[str] | list[list[str]], max_length: int = 512, is_split_into_words: bool = False) -> dict[str, torch.Tensor]:
         self._tokenizer.enable_truncation(max_length)
         encodings = self._tokenizer.encode_batch(texts, is_pretokenized=is_split_into_words)
         self._last = encodings
