@@ -32,6 +32,50 @@ def test_tiny_face_training(tmp_path):
     assert check["chosen"] == ("ensemble" if check["publictest_wa_ensemble"] > check["publictest_wa_single"] else "single")
     assert "started from w.safetensors" in second["features"]
     assert evaluate_face_weights(tmp_path / "w2.safetensors", SHARED / "fer2013")["wa"] == pytest.approx(second["test"]["wa"])
+    # one network distilled from that ensemble, with video-like augmentation
+    cfg3 = FaceTrainConfig(data=cfg.data, ckplus=None, run_dir=str(tmp_path / "run3"), width=8, epochs=1, batch_size=32, limit=384,
+                           teacher=cfg2.out, video_augment=0.5, out=str(tmp_path / "w3.safetensors"), results=None)
+    third = train_face(cfg3)
+    assert "distilled from w2.safetensors" in third["features"] and "video-like degradations p 0.5" in third["features"]
+    assert evaluate_face_weights(tmp_path / "w3.safetensors", SHARED / "fer2013")["wa"] == pytest.approx(third["test"]["wa"])
+
+
+def test_distillation_loss():
+    """Hinton et al.'s loss: zero distillation term when the student matches the teacher at the temperature, the plain
+    cross-entropy with weight 0 and for integer (validation) targets, and a gradient towards the teacher."""
+    import torch
+
+    from emorec.tasks import ClassificationTask, DistillationTask
+
+    torch.manual_seed(0)
+    logits = torch.randn(6, 7)
+    labels = torch.randint(0, 7, (6,))
+    teacher = torch.softmax(logits, dim=1)  # q_T ∝ teacher^(1/T) = softmax(logits / T): the student already matches
+    target = torch.cat([labels[:, None].float(), teacher], dim=1)
+    plain = ClassificationTask(tuple("abcdefg")).loss(logits, labels)
+    assert DistillationTask(tuple("abcdefg"), weight=1.0, temperature=2.0).loss(logits, target).item() == pytest.approx(0.0, abs=1e-6)
+    assert DistillationTask(tuple("abcdefg"), weight=0.0).loss(logits, target).item() == pytest.approx(plain.item())
+    assert DistillationTask(tuple("abcdefg"), weight=0.5).loss(logits, labels).item() == pytest.approx(plain.item())
+    student = torch.zeros(6, 7, requires_grad=True)  # uniform student: the gradient raises the teacher's top class
+    DistillationTask(tuple("abcdefg"), weight=1.0, temperature=1.0).loss(student, target).backward()
+    top = teacher.argmax(1)
+    assert (student.grad[torch.arange(6), top] < 0).all()
+
+
+def test_video_degrade():
+    """Video-like degradations keep shape and dtype, change the face when applied, and are the identity at p = 0."""
+    import cv2
+    import numpy as np
+
+    from emorec.training.face import video_degrade
+
+    face = cv2.imread(str(next((SHARED / "ckplus48" / "happy").glob("*.png"))), cv2.IMREAD_GRAYSCALE) if SHARED.exists() \
+        else (np.arange(48 * 48).reshape(48, 48) % 251).astype(np.uint8)
+    assert np.array_equal(video_degrade(face, 0.0), face)
+    out = video_degrade(face, 1.0, np.random.RandomState(0))
+    assert out.shape == face.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - face).mean() > 1.0
+    assert np.array_equal(out, video_degrade(face, 1.0, np.random.RandomState(0)))  # seeded: reproducible
 
 
 @needs_shared

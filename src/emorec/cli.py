@@ -340,6 +340,9 @@ def train_face_cnn(
     erase: Annotated[float, typer.Option(min=0, max=1, help="Augmentation: probability of random erasing.")] = 0.5,
     select_on: Annotated[str, typer.Option(help="PublicTest metric that picks the epoch: wa (accuracy) or ua.")] = "wa",
     snapshot_ensemble: Annotated[bool, typer.Option(help="With --init: export the mean of the --init model(s) and this cycle's model if better on PublicTest.")] = False,
+    teacher: Annotated[Path | None, typer.Option(help="Distil from these exported weights (soft targets on the training faces).")] = None,
+    distill_weight: Annotated[float, typer.Option(min=0, max=1, help="With --teacher: share of the distillation term.")] = 0.5,
+    video_augment: Annotated[float, typer.Option(min=0, max=1, help="Probability of each video-like degradation (scale, blur, JPEG, gamma, noise).")] = 0.0,
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[int | None, typer.Option(help="Train on this many images only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
@@ -354,7 +357,7 @@ def train_face_cnn(
         data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, patience=patience, batch_size=batch_size,
         lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None, accelerator=accelerator, devices=devices,
         init=str(init) if init else None, rotate=rotate, scale=zoom, erase=erase, select_on=select_on,
-        snapshot_ensemble=snapshot_ensemble,
+        snapshot_ensemble=snapshot_ensemble, teacher=str(teacher) if teacher else None, distill_weight=distill_weight, video_augment=video_augment,
     )
     r = train_face(cfg)
     typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "

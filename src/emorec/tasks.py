@@ -14,7 +14,7 @@ from torch import nn
 
 import emorec.metrics as metrics
 
-__all__ = ["ClassAffectTask", "ClassificationTask", "RegressionTask", "SequenceTask", "ccc_loss"]
+__all__ = ["ClassAffectTask", "ClassificationTask", "DistillationTask", "RegressionTask", "SequenceTask", "ccc_loss"]
 
 
 @dataclass
@@ -40,6 +40,37 @@ class ClassificationTask:
         k = len(self.classes)
         return {"wa": metrics.wa(target, pred), "ua": metrics.ua(target, pred, k), "f1_macro": metrics.f1_macro(target, pred, k), "f1_weighted": metrics.f1_weighted(target, pred, k)}
 
+
+
+@dataclass
+class DistillationTask(ClassificationTask):
+    """Classification taught by a teacher's soft targets as well as the labels (knowledge distillation,
+    Hinton et al. 2015, "Distilling the Knowledge in a Neural Network", section 2).
+
+    Training targets are ``(batch, 1 + num_classes)`` floats: the class index, then the teacher's class
+    probabilities. The loss is ``(1 − weight) · CE(logits, label) + weight · T² · KL(q_T ‖ softmax(logits / T))``,
+    where ``q_T ∝ teacher_probs^(1/T)`` (the teacher's distribution at temperature T). Integer ``(batch,)``
+    targets (validation) get the plain cross-entropy of :class:`ClassificationTask`.
+
+    Attributes
+    ----------
+    weight : float
+        Share of the distillation term, in [0, 1].
+    temperature : float
+    """
+
+    weight: float = 0.5
+    temperature: float = 2.0
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if target.ndim == 1:
+            return super().loss(logits, target)
+        hard = nn.functional.cross_entropy(logits, target[:, 0].long(), label_smoothing=self.label_smoothing)
+        t = self.temperature
+        soft = torch.log(target[:, 1:].clamp_min(1e-8)) / t
+        soft = torch.softmax(soft, dim=1)
+        kd = nn.functional.kl_div(torch.log_softmax(logits / t, dim=1), soft, reduction="batchmean") * t * t
+        return (1 - self.weight) * hard + self.weight * kd
 
 @dataclass
 class RegressionTask:

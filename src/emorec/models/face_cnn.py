@@ -154,3 +154,11 @@ register_model(
     weights="face_cnn.safetensors", card="docs/models/face_cnn.md", source="VGG-style CNN (Simonyan & Zisserman 2015) on FER2013 (Goodfellow et al. 2013)",
     loader=lambda path: load_face_model(path)[0],
 )(FaceCNN)
+
+register_model(
+    "face_cnn_distilled", task="classification", modalities=("video",), level="image",
+    inputs="48x48 grey eye-aligned face crop (face.track)", outputs="7 FER2013 classes; 256-d expression embedding",
+    weights="face_cnn_distilled.safetensors", card="docs/models/face_cnn.md",
+    source="one FaceCNN distilled from the face_cnn snapshot ensemble (Hinton et al. 2015) with video-like augmentation",
+    loader=lambda path: load_face_model(path)[0],
+)(FaceCNN)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from emorec.io.media import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from emorec.store import FeatureStore
 from emorec.timeseries import span_to_frames
 
-__all__ = ["SILENCE_PEAK", "UNLOAD_AFTER", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many", "stored_clips"]
+__all__ = ["BALANCE_BELOW", "SILENCE_PEAK", "UNLOAD_AFTER", "ExtractReport", "ExtractionError", "expand_paths", "extract_clip", "extract_many", "stored_clips"]
 
 SILENCE_PEAK = 1e-4
 """An audio track whose absolute peak is below this (full scale = 1) is silence."""
@@ -40,6 +41,9 @@ UNLOAD_AFTER = 600.0
 """Clip length (seconds) from which ``extract_clip(..., release=True)`` unloads each step's models after it: loading
 them again costs a few seconds, under 3 % of such a clip's processing, and a 1-hour file then peaks at one step's
 models plus its features (``benchmarks/memory.py``)."""
+BALANCE_BELOW = 1800.0
+"""Clip length (seconds) below which ``extract_clip(..., concurrent=True)`` may run two audio (or two video) steps at
+once when the other side has nothing ready; longer files run one step per side at a time (flat peak memory)."""
 INDEX_EVERY = 10.0
 """Seconds between rewrites of the store's ``index.parquet`` during a long ``extract_many`` (and once at the end)."""
 
@@ -120,9 +124,10 @@ def extract_clip(
         memory is one step's models plus the clip's 10 Hz features, not every raw array and model at once (flat in
         the clip's length); the returned records then lack the transient arrays.
     concurrent : bool
-        Run the extractors that read only the audio (voice, words) and those that read only the video (face) in two
-        threads at once, for a file with both tracks: both cores busy (the models release the GIL). The records are
-        the same as in one thread (tested within 1e-5); ``hook`` is then called from both threads.
+        For a file with both tracks, run the extractors on two threads, each as soon as its dependencies are done: the
+        face (video) and the voice/words (audio) start at once, and when one side is done the other's ready steps use
+        both threads (below :data:`BALANCE_BELOW` seconds of media): both cores busy (the models release the GIL).
+        The records are the same as in one thread (tested within 1e-5); ``hook`` is then called from both threads.
 
     Returns
     -------
@@ -149,9 +154,24 @@ def extract_clip(
         notes.append(f"narrow-band audio ({rate} Hz): the voice and speech models were trained on wide-band (16 kHz) speech, "
                      "so the voice reading and the transcript are less reliable")
 
+    audio_lock = threading.Lock()
+
+    def check_audio() -> None:
+        """Decode the audio once; what it found wrong becomes notes; silence skips the audio extractors."""
+        nonlocal audio_ok
+        if audio_ok is not None:
+            return
+        clip.audio  # noqa: B018
+        _add_media_notes(clip.audio_notes, notes)
+        peak = float(np.abs(clip.audio).max()) if clip.audio.size else 0.0
+        audio_ok = peak >= SILENCE_PEAK
+        if not audio_ok:
+            if not clip.info.has_video:
+                raise SilentAudioError(clip.path, f"audio is silence (peak {peak:.1e}); nothing to analyse")
+            notes.append("audio: track is silence; audio and text features skipped")
+
     def run(ext: Extractor) -> None:
         """Load or compute one extractor's record (its dependencies are done)."""
-        nonlocal audio_ok
         if not ext.available(clip):
             note = f"no {ext.needs} track: " + ("audio and text features skipped" if ext.needs == "audio" else "face features skipped")
             if note not in notes:
@@ -166,15 +186,8 @@ def extract_clip(
             reused.append(ext.name)
             return
         if ext.needs == "audio":
-            if audio_ok is None:
-                clip.audio  # noqa: B018  (decode once; what it found wrong becomes notes)
-                _add_media_notes(clip.audio_notes, notes)
-                peak = float(np.abs(clip.audio).max()) if clip.audio.size else 0.0
-                audio_ok = peak >= SILENCE_PEAK
-                if not audio_ok:
-                    if not clip.info.has_video:
-                        raise SilentAudioError(clip.path, f"audio is silence (peak {peak:.1e}); nothing to analyse")
-                    notes.append("audio: track is silence; audio and text features skipped")
+            with audio_lock:
+                check_audio()
             if not audio_ok:
                 keys.pop(ext.name)
                 return
@@ -204,31 +217,24 @@ def extract_clip(
                 {"media_hash": clip.media_hash, "path": str(clip.path), "extractor": ext.name, "version": ext.version, "params": ext.params(), "deps": {d: keys[d] for d in ext.requires}},
             )
 
-    last_audio = next((ext.name for ext in reversed(chain) if ext.needs == "audio"), None)
+    audio_steps = {ext.name for ext in chain if ext.needs == "audio"}
 
-    def run_all(part: Sequence[Extractor]) -> None:
-        for ext in part:
-            run(ext)
-            done.add(ext.name)
-            if release:
-                _release(records, chain, done)
-                if ext.name == last_audio and clip.duration >= UNLOAD_AFTER:
-                    clip.release_audio()  # every audio extractor has run: the waveform of a long file leaves memory
+    def finish(ext: Extractor) -> None:
+        done.add(ext.name)
+        if release:
+            _release(records, chain, done)
+            if ext.name in audio_steps and audio_steps <= done and clip.duration >= UNLOAD_AFTER:
+                clip.release_audio()  # every audio extractor has run: the waveform of a long file leaves memory
 
-    branches = _branches(chain) if concurrent and clip.info.has_audio and clip.info.has_video else [chain]
-    if len(branches) == 1:
-        run_all(chain)
+    if concurrent and clip.info.has_audio and clip.info.has_video:
+        clip.audio  # noqa: B018  (decoded before the threads start: clip.num_frames depends on it)
+        # below BALANCE_BELOW seconds two steps of one modality may run at once (the cores stay busy when one branch
+        # is done); longer files keep one audio and one video step at a time, so peak memory stays flat
+        _run_two_threads(chain, run, finish, same_modality=clip.duration < BALANCE_BELOW)
     else:
-        if clip.info.has_audio:
-            clip.audio  # noqa: B018  (decoded before the branches: clip.num_frames depends on it)
-        audio_part, video_part, joint = branches
-        with ThreadPoolExecutor(1, thread_name_prefix="emorec-video") as pool:
-            video = pool.submit(run_all, video_part)
-            try:
-                run_all(audio_part)
-            finally:
-                video.result()  # the video branch's error, if any, once the audio branch has stopped
-        run_all(joint)
+        for ext in chain:
+            run(ext)
+            finish(ext)
     if report is not None:
         report.computed[str(clip.path)] = computed
         report.reused[str(clip.path)] = reused
@@ -247,18 +253,56 @@ def _release(records: dict[str, Record], chain: Sequence[Extractor], done: set[s
                 records[ext.name].arrays.pop(name, None)
 
 
-def _branches(chain: Sequence[Extractor]) -> list[list[Extractor]]:
-    """``chain`` (in dependency order) split into the extractors that read only the audio, those that read only the
-    video, and the rest (reading both; run after the two) — or ``[chain]`` if one of the first two is empty."""
+def _modalities(chain: Sequence[Extractor]) -> dict[str, str]:
+    """Each extractor's side: "audio" or "video" if it and its dependencies read only that track, else "joint"."""
     side: dict[str, str] = {}
-    parts: dict[str, list[Extractor]] = {"audio": [], "video": [], "joint": []}
     for ext in chain:
         sides = {ext.needs, *(side[d] for d in ext.requires if d in side)}
         side[ext.name] = sides.pop() if len(sides) == 1 else "joint"
-        parts[side[ext.name]].append(ext)
-    if not parts["audio"] or not parts["video"]:
-        return [list(chain)]
-    return [parts["audio"], parts["video"], parts["joint"]]
+    return side
+
+
+def _run_two_threads(chain: Sequence[Extractor], run: Callable[[Extractor], None], finish: Callable[[Extractor], None],
+                     same_modality: bool = True) -> None:
+    """Run ``chain``'s extractors on two threads, each starting as soon as its dependencies are done (a list scheduler).
+
+    A free thread takes the first ready extractor (chain order) of the side (audio/video) that is not running, so the
+    face and the voice/words start at once; then, with ``same_modality``, whatever is ready, so that both cores stay
+    busy when one side has finished; without it, at most one extractor per side at a time (and joint ones alone).
+    ``finish`` is called in the calling thread as each one ends. The first error stops new starts and is raised
+    once the running extractors have ended.
+    """
+    side = _modalities(chain)
+    names = {ext.name for ext in chain}
+    pending, running, ended = list(chain), {}, set()
+    error: BaseException | None = None
+    with ThreadPoolExecutor(2, thread_name_prefix="emorec-extract") as pool:
+        while running or (pending and error is None):
+            busy = {side[ext.name] for ext in running.values()}
+            while error is None and len(running) < 2:
+                ready = [ext for ext in pending if all(d in ended or d not in names for d in ext.requires)]
+                if "joint" in busy:
+                    ready = []
+                elif not same_modality:
+                    ready = [ext for ext in ready if side[ext.name] not in busy and not (busy and side[ext.name] == "joint")]
+                if not ready:
+                    break
+                ext = next((e for e in ready if side[e.name] not in busy), ready[0])
+                pending.remove(ext)
+                running[pool.submit(run, ext)] = ext
+                busy.add(side[ext.name])
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                ext = running.pop(future)
+                if future.exception() is not None:
+                    error = error or future.exception()
+                    continue
+                ended.add(ext.name)
+                finish(ext)
+    if error is not None:
+        raise error
 
 
 def expand_paths(paths: Iterable[str | Path], images: bool = False) -> list[Path]:

@@ -24,7 +24,7 @@ from emorec.evaluation.results import git_commit
 from emorec.evaluation.runner import result_document, write_result
 from emorec.training.harness import TrainConfig, fit
 
-__all__ = ["FaceTrainConfig", "evaluate_face_weights", "train_face"]
+__all__ = ["FaceTrainConfig", "evaluate_face_weights", "train_face", "video_degrade"]
 
 from emorec.models.face_cnn import INPUT_MEAN as MEAN
 from emorec.models.face_cnn import INPUT_STD as STD
@@ -58,6 +58,15 @@ class FaceTrainConfig(TrainConfig):
         model alone on PublicTest accuracy.
     select_on : {"wa", "ua"}
         PublicTest metric that picks the epoch (accuracy, as FER2013 results are reported, or UA).
+    teacher : str or None
+        Exported weights (e.g. the shipped snapshot ensemble) whose mirror-averaged class probabilities on the
+        training images are soft targets for this network (knowledge distillation into one network,
+        :class:`~emorec.tasks.DistillationTask`); computed once on the un-augmented images.
+    distill_weight, distill_temperature
+        The distillation term's share of the loss and its temperature.
+    video_augment : float
+        Probability of each video-like degradation of a training face (down-scaling, blur, JPEG
+        compression, gamma/contrast, sensor noise): the look of face crops cut from compressed video.
     """
 
     data: str = "../shared/data/fer2013"
@@ -75,6 +84,10 @@ class FaceTrainConfig(TrainConfig):
     init: str | None = None
     snapshot_ensemble: bool = False
     select_on: str = "wa"
+    teacher: str | None = None
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
+    video_augment: float = 0.0
     out: str = "src/emorec/weights/face_cnn.safetensors"
     results: str | None = "results/face_cnn_fer2013.json"
 
@@ -82,9 +95,11 @@ class FaceTrainConfig(TrainConfig):
 class _Faces(torch.utils.data.Dataset):
     """48×48 grey faces → standardised (1, 48, 48) tensors, augmented for training."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, augment: bool, rotate: float = 0.0, scale: float = 0.0, erase: float = 0.0):
+    def __init__(self, images: np.ndarray, labels: np.ndarray, augment: bool, rotate: float = 0.0, scale: float = 0.0, erase: float = 0.0,
+                 video: float = 0.0, soft: np.ndarray | None = None):
         self.images, self.labels, self.augment = images, labels, augment
-        self.rotate, self.scale, self.erase = rotate, scale, erase
+        self.rotate, self.scale, self.erase, self.video = rotate, scale, erase, video
+        self.soft = soft  # (num_images, num_classes) teacher probabilities, or None
 
     def __len__(self):
         return len(self.labels)
@@ -106,12 +121,43 @@ class _Faces(torch.utils.data.Dataset):
             h, w = min(47, int(np.sqrt(area * aspect))), min(47, int(np.sqrt(area / aspect)))
             y0, x0 = rng.randint(0, 48 - h), rng.randint(0, 48 - w)
             img[y0 : y0 + h, x0 : x0 + w] = rng.randint(0, 256, size=(h, w))
-        return img
+        return video_degrade(img, self.video) if self.video else img
 
     def __getitem__(self, i):
         img = self._augment(self.images[i]) if self.augment else self.images[i]
         x = (torch.from_numpy(np.ascontiguousarray(img)).float()[None] / 255.0 - MEAN) / STD
+        if self.soft is not None:
+            return x, torch.from_numpy(np.concatenate([[float(self.labels[i])], self.soft[i]]).astype(np.float32))
         return x, int(self.labels[i])
+
+
+def video_degrade(img: np.ndarray, p: float, rng: np.random.RandomState | None = None) -> np.ndarray:
+    """Video-like degradations of one grey face ``(H, W)`` uint8, each applied with probability ``p``:
+    down-scaling to 40-90 % of the side and back (a small face in the frame), Gaussian blur (σ 0.3-1.2 px,
+    defocus and motion), JPEG compression (quality 15-70, codec blocks), gamma 0.6-1.6 and contrast 0.7-1.3
+    (exposure, lighting), Gaussian noise (σ 2-8 grey levels, sensor noise). Returns a new ``(H, W)`` uint8 image."""
+    import cv2
+
+    rng = rng or np.random
+    h, w = img.shape
+    out = img.astype(np.float32)
+    if rng.rand() < p:
+        f = rng.uniform(0.4, 0.9)
+        small = cv2.resize(out, (max(8, int(w * f)), max(8, int(h * f))), interpolation=cv2.INTER_AREA)
+        out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    if rng.rand() < p:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.2))
+    if rng.rand() < p:
+        gamma, contrast = np.exp(rng.uniform(np.log(0.6), np.log(1.6))), rng.uniform(0.7, 1.3)
+        out = 255.0 * (np.clip(out, 0, 255) / 255.0) ** gamma
+        out = (out - out.mean()) * contrast + out.mean()
+    if rng.rand() < p:
+        out = out + rng.normal(0, rng.uniform(2, 8), out.shape)
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    if rng.rand() < p:
+        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.randint(15, 71))])
+        out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else out
+    return out
 
 
 def _arrays(cfg: FaceTrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -190,21 +236,27 @@ def _ckplus_scores(model, root: str, flip: bool, shift: int = 0) -> dict:
 
 def train_face(cfg: FaceTrainConfig) -> dict:
     """Train, resume if ``run_dir/last.ckpt`` exists, export safetensors, evaluate; returns the result dict."""
-    from emorec.models.face_cnn import FaceCNN, FaceSnapshotEnsemble, load_face_model, save_face_model
-    from emorec.tasks import ClassificationTask
+    from emorec.models.face_cnn import FaceCNN, FaceSnapshotEnsemble, load_face_model, save_face_model, tta_settings
+    from emorec.tasks import ClassificationTask, DistillationTask
     from emorec.training.module import EmotionModule
 
     commit = git_commit()  # the code that trains, not whatever HEAD is when training ends
     torch.manual_seed(cfg.seed)
     data = _arrays(cfg)
+    soft = None
+    if cfg.teacher:  # the teacher's test-time-view probabilities on the un-augmented training faces, computed once
+        teacher, teacher_info = load_face_model(cfg.teacher)
+        soft = _predict(teacher, data["train"][0], *tta_settings(teacher_info)).astype(np.float32)
     loaders = {
         s: torch.utils.data.DataLoader(
-            _Faces(*data[s], augment=s == "train", rotate=cfg.rotate, scale=cfg.scale, erase=cfg.erase),
+            _Faces(*data[s], augment=s == "train", rotate=cfg.rotate, scale=cfg.scale, erase=cfg.erase, video=cfg.video_augment,
+                   soft=soft if s == "train" else None),
             batch_size=cfg.batch_size, shuffle=s == "train", num_workers=0,
         )
         for s in ("train", "val")
     }
-    task = ClassificationTask(FER_CLASSES, cfg.label_smoothing)
+    task = (DistillationTask(FER_CLASSES, cfg.label_smoothing, cfg.distill_weight, cfg.distill_temperature) if cfg.teacher
+            else ClassificationTask(FER_CLASSES, cfg.label_smoothing))
     network = FaceCNN(7, cfg.width, cfg.dropout)
     if cfg.init:
         start, start_info = load_face_model(cfg.init)
@@ -215,6 +267,8 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     trained = (
         f"FaceCNN width {cfg.width}, {trainer.current_epoch} epochs, AdamW lr {cfg.lr} cosine, label smoothing {cfg.label_smoothing}, "
         f"augmentation shift 4 px + flip + rotate {cfg.rotate} deg + zoom {cfg.scale} + erasing p {cfg.erase}"
+        + (f" + video-like degradations p {cfg.video_augment}" if cfg.video_augment else "")
+        + (f"; distilled from {Path(cfg.teacher).name} (weight {cfg.distill_weight}, temperature {cfg.distill_temperature})" if cfg.teacher else "")
         + (f"; started from {Path(cfg.init).name} ({start_info.get('trained', 'training settings not recorded')})" if cfg.init else "")
     )
     test_x, test_y = data["test"]
