@@ -312,3 +312,53 @@ def test_damaged_audio_is_noted_and_the_file_is_read(damaged, tmp_path):
     assert any("damaged audio packet" in n for n in feats.notes)
     mask = feats.series["audio.egemaps"].mask
     assert 0.3 < mask.mean() < 1.0  # damaged spans masked, the rest read
+
+
+def _timed_steps(chain, same_modality, fail=None, started=None):
+    """Run stub extractors through the two-thread scheduler; returns each step's (start, end) times (names appended
+    to ``started`` as they start)."""
+    import threading
+    from types import SimpleNamespace
+
+    from emorec.pipelines.extract import _run_two_threads
+
+    steps = [SimpleNamespace(name=n, needs=needs, requires=req, seconds=sec) for n, needs, req, sec in chain]
+    times, lock = {}, threading.Lock()
+
+    def run(ext):
+        start = time.perf_counter()
+        if started is not None:
+            started.append(ext.name)
+        time.sleep(ext.seconds)
+        if ext.name == fail:
+            raise RuntimeError(f"{ext.name} failed")
+        with lock:
+            times[ext.name] = (start, time.perf_counter())
+
+    finished = []
+    _run_two_threads(steps, run, lambda ext: finished.append(ext.name), same_modality)
+    assert sorted(finished) == sorted(times)
+    return times
+
+
+def test_two_thread_scheduler_balances_and_keeps_dependencies():
+    """Dependencies start after their requirements end; the face starts with the voice; when the face side is done the
+    voice steps use both threads (short clips), never two of one side at once on long clips; the first error is raised
+    and its dependents never start."""
+    chain = [("vad", "audio", (), 0.05), ("egemaps", "audio", (), 0.3), ("asr", "audio", ("vad",), 0.3),
+             ("text", "audio", ("asr",), 0.05), ("track", "video", (), 0.1), ("cnn", "video", ("track",), 0.05)]
+
+    def overlap(a, b):
+        return min(a[1], b[1]) - max(a[0], b[0]) > 0.01
+
+    t = _timed_steps(chain, same_modality=True)
+    assert t["asr"][0] >= t["vad"][1] and t["text"][0] >= t["asr"][1] and t["cnn"][0] >= t["track"][1]
+    assert t["track"][0] - t["vad"][0] < 0.03  # both sides from the start
+    assert overlap(t["egemaps"], t["asr"])  # the face side done: two voice steps at once
+    t = _timed_steps(chain, same_modality=False)
+    audio = [t[n] for n in ("vad", "egemaps", "asr", "text")]
+    assert not any(overlap(a, b) for i, a in enumerate(audio) for b in audio[i + 1:])
+    started = []
+    with pytest.raises(RuntimeError, match="vad failed"):
+        _timed_steps(chain, same_modality=True, fail="vad", started=started)
+    assert "vad" in started and "asr" not in started and "text" not in started

@@ -244,9 +244,11 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
     data = _arrays(cfg)
     soft = None
-    if cfg.teacher:  # the teacher's test-time-view probabilities on the un-augmented training faces, computed once
+    if cfg.teacher:  # the teacher's mirror-averaged probabilities (analyze's views) on the un-augmented training faces, computed once
+        from emorec.models.blocks import fold_batchnorm
+
         teacher, teacher_info = load_face_model(cfg.teacher)
-        soft = _predict(teacher, data["train"][0], *tta_settings(teacher_info)).astype(np.float32)
+        soft = _predict(fold_batchnorm(teacher), data["train"][0], tta_settings(teacher_info)[0]).astype(np.float32)
     loaders = {
         s: torch.utils.data.DataLoader(
             _Faces(*data[s], augment=s == "train", rotate=cfg.rotate, scale=cfg.scale, erase=cfg.erase, video=cfg.video_augment,
