@@ -298,16 +298,37 @@ def test_plain_torch_minilm_matches_transformers():
     assert torch.equal(ref_w["input_ids"], got_w["input_ids"]) and ref_w.word_ids(0) == tok.word_ids(0)
 
 
-def test_face_cnn_onnxruntime_path_matches_torch_on_real_crops(data_dir):
-    """The face CNN through ONNX Runtime (analyze's path) gives torch's embeddings and probabilities within 1e-5 on
-    real face crops (the MEAD clip's tracked face), so the face reading is unchanged."""
-    from emorec.features.face import _face_cnn_session, face_cnn_outputs
+@pytest.fixture(scope="module")
+def mead_crops(data_dir):
     from emorec.pipelines.extract import extract_clip
 
-    crops = extract_clip(data_dir / "mead_M030_sad.mp4", None, ("face.track",)).records["face.track"]["crops_grey"][:40]
-    assert _face_cnn_session(True, 0) is not None  # built (or read from the cache)
-    emb_ref, probs_ref, classes = face_cnn_outputs(crops, engine="torch")
-    emb, probs, _ = face_cnn_outputs(crops, engine="onnxruntime")
+    track = extract_clip(data_dir / "mead_M030_sad.mp4", None, ("face.track",)).records["face.track"]
+    return track["crops_grey"][track["mask"]]
+
+
+@pytest.mark.parametrize("network", ["ensemble", "distilled"])
+def test_face_cnn_onnxruntime_path_matches_torch_on_real_crops(mead_crops, network):
+    """Each shipped face CNN through ONNX Runtime (analyze's path) gives torch's embeddings and probabilities within 1e-5
+    on real face crops (the MEAD clip's tracked face), so the face reading is unchanged."""
+    from emorec.features.face import _face_cnn_session, face_cnn_outputs
+
+    crops = mead_crops[:40]
+    assert _face_cnn_session(True, 0, network) is not None  # built (or read from the cache)
+    emb_ref, probs_ref, classes = face_cnn_outputs(crops, engine="torch", network=network)
+    emb, probs, _ = face_cnn_outputs(crops, engine="onnxruntime", network=network)
     np.testing.assert_allclose(emb, emb_ref, atol=1e-5)
     np.testing.assert_allclose(probs, probs_ref, atol=1e-5)
     assert (probs.argmax(1) == probs_ref.argmax(1)).all() and probs.std() > 0.01
+    assert emb.shape[1] == {"ensemble": 768, "distilled": 256}[network]
+
+
+def test_distilled_face_cnn_agrees_with_the_ensemble_on_real_crops(mead_crops):
+    """The distilled network (a third of the compute) reads real video crops as the ensemble it was taught by: the same
+    clip-level class, the same class on most frames, and probabilities close on average."""
+    from emorec.features.face import face_cnn_outputs
+
+    _, ref, _ = face_cnn_outputs(mead_crops, network="ensemble")
+    _, got, _ = face_cnn_outputs(mead_crops, network="distilled")
+    assert ref.mean(0).argmax() == got.mean(0).argmax()
+    assert (ref.argmax(1) == got.argmax(1)).mean() >= 0.7
+    assert np.abs(ref - got).sum(1).mean() < 0.5  # mean total-variation distance ×2

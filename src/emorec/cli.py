@@ -241,26 +241,28 @@ def analyze(
 
 
 def _print_profile(summary: dict) -> None:
-    """Each stage's seconds and share of the run, slowest first, on stderr (stdout stays clean for --json). When the face
-    and the voice/words ran at once (``summary["concurrent"]``), each branch's steps are listed under it: their seconds
-    overlap in time, so the shares of the two branches add up to more than the time they took together."""
+    """Each stage's seconds and share of the run, slowest first, on stderr (stdout stays clean for --json). When the
+    extractors ran on two threads (``summary["concurrent"]``), their wall time is given, then each side's steps (face;
+    voice and words) with their own seconds: steps overlap in time, so these add up to more than that wall time."""
     total = summary["processing_seconds"]
     extractors = summary.get("extractor_seconds", {})
-    later = {k: v for k, v in summary.get("stage_seconds", {}).items() if k != "features"}
+    stages = summary.get("stage_seconds", {})
+    later = {k: v for k, v in stages.items() if k != "features"}
     typer.echo(f"profile of {Path(summary['file']).name}: {total:.2f} s in all", err=True)
 
     def line(name: str, sec: float, indent: str = "  ") -> None:
         typer.echo(f"{indent}{name:{34 - len(indent)}s} {sec:8.2f} s  {100 * sec / max(total, 1e-9):5.1f} %", err=True)
 
     if summary.get("concurrent"):
-        typer.echo("  (the audio and the video branch ran at the same time, in two threads)", err=True)
-        branches = {"video branch (face)": {k: v for k, v in extractors.items() if k.startswith("face.")},
-                    "audio branch (voice, words)": {k: v for k, v in extractors.items() if not k.startswith("face.")}}
-        for branch, steps in sorted(branches.items(), key=lambda kv: -sum(kv[1].values())):
-            line(branch, sum(steps.values()))
+        busy = stages.get("features", max(sum(extractors.values()) / 2, 0.0))
+        line("features (two threads, wall time)", busy)
+        typer.echo("    (each step's own seconds; steps ran at the same time, so they add up to more)", err=True)
+        sides = {"face": {k: v for k, v in extractors.items() if k.startswith("face.")},
+                 "voice and words": {k: v for k, v in extractors.items() if not k.startswith("face.")}}
+        for side, steps in sorted(sides.items(), key=lambda kv: -sum(kv[1].values())):
+            line(f"{side} steps", sum(steps.values()), "    ")
             for name, sec in sorted(steps.items(), key=lambda kv: -kv[1]):
-                line(name, sec, "      ")
-        busy = max(sum(steps.values()) for steps in branches.values())
+                line(name, sec, "        ")
     else:
         for name, sec in sorted(extractors.items(), key=lambda kv: -kv[1]):
             line(name, sec)
