@@ -33,10 +33,13 @@ def test_tiny_face_training(tmp_path):
     assert "started from w.safetensors" in second["features"]
     assert evaluate_face_weights(tmp_path / "w2.safetensors", SHARED / "fer2013")["wa"] == pytest.approx(second["test"]["wa"])
     # one network distilled from that ensemble, with video-like augmentation
-    cfg3 = FaceTrainConfig(data=cfg.data, ckplus=None, run_dir=str(tmp_path / "run3"), width=8, epochs=1, batch_size=32, limit=384,
-                           teacher=cfg2.out, video_augment=0.5, out=str(tmp_path / "w3.safetensors"), results=None)
+    cfg3 = FaceTrainConfig(data=cfg.data, ckplus=str(SHARED / "ckplus48"), run_dir=str(tmp_path / "run3"), width=8, epochs=1, batch_size=32,
+                           limit=384, init=cfg.out, teacher=cfg2.out, video_augment=0.5, ckplus_train_folds=tuple(range(2, 10)), ckplus_repeat=1,
+                           out=str(tmp_path / "w3.safetensors"), results=None)
     third = train_face(cfg3)
     assert "distilled from w2.safetensors" in third["features"] and "video-like degradations p 0.5" in third["features"]
+    held = third["ckplus_heldout"]  # CK+ scored only on the subjects not trained on, the starting model on the same images
+    assert held["folds"] == [0, 1] and held["num_samples"] == held["start_model"]["num_samples"] < 300 and "cross_corpus_ckplus" not in third
     assert evaluate_face_weights(tmp_path / "w3.safetensors", SHARED / "fer2013")["wa"] == pytest.approx(third["test"]["wa"])
 
 

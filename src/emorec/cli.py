@@ -345,6 +345,7 @@ def train_face_cnn(
     teacher: Annotated[Path | None, typer.Option(help="Distil from these exported weights (soft targets on the training faces).")] = None,
     distill_weight: Annotated[float, typer.Option(min=0, max=1, help="With --teacher: share of the distillation term.")] = 0.5,
     video_augment: Annotated[float, typer.Option(min=0, max=1, help="Probability of each video-like degradation (scale, blur, JPEG, gamma, noise).")] = 0.0,
+    ckplus_train_folds: Annotated[str, typer.Option(help="CK+ subject folds (0-9, comma-separated) added to training; the others are scored.")] = "",
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[int | None, typer.Option(help="Train on this many images only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
@@ -355,11 +356,14 @@ def train_face_cnn(
 
     if select_on not in ("wa", "ua"):
         _fail(f"--select-on must be wa or ua, not {select_on!r}")
+    if ckplus_train_folds and (not ckplus or not all(f.strip().isdigit() and int(f) < 10 for f in ckplus_train_folds.split(","))):
+        _fail("--ckplus-train-folds needs --ckplus and comma-separated fold numbers 0-9")
     cfg = FaceTrainConfig(
         data=str(data), ckplus=str(ckplus) if ckplus else None, run_dir=str(run_dir), width=width, epochs=epochs, patience=patience, batch_size=batch_size,
         lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None, accelerator=accelerator, devices=devices,
         init=str(init) if init else None, rotate=rotate, scale=zoom, erase=erase, select_on=select_on,
         snapshot_ensemble=snapshot_ensemble, teacher=str(teacher) if teacher else None, distill_weight=distill_weight, video_augment=video_augment,
+        ckplus_train_folds=tuple(int(f) for f in ckplus_train_folds.split(",") if f.strip()),
     )
     r = train_face(cfg)
     typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "

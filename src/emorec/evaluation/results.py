@@ -170,6 +170,12 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
         c = d["cross_corpus_ckplus"]
         out += _note(f"**{name}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): "
                      f"WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %.")
+    if "ckplus_heldout" in d:
+        c = d["ckplus_heldout"]
+        start = c.get("start_model")
+        out += _note(f"**{name}** on CK+48 subjects not trained on (folds {', '.join(map(str, c['folds']))} of 10 subject folds, {c['num_samples']} images, "
+                     f"6 classes shared with FER2013): WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %"
+                     + (f" (the starting model, without CK+ training, on the same images: WA {100 * start['wa']:.1f} %, UA {100 * start['ua']:.1f} %)." if start else "."))
     m = d["metrics"]
     if d.get("kind") != "regression" and "ccc_valence_mean" in m and "ccc_arousal_mean" in m:
         out += _note(f"**{name}** valence/arousal head, CCC against the test clips' class proxy coordinates (not rated dimensions): "

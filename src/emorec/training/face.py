@@ -67,6 +67,11 @@ class FaceTrainConfig(TrainConfig):
     video_augment : float
         Probability of each video-like degradation of a training face (down-scaling, blur, JPEG
         compression, gamma/contrast, sensor noise): the look of face crops cut from compressed video.
+    ckplus_train_folds : tuple of int
+        CK+ subject folds (of :func:`~emorec.data.images.load_ckplus`'s 10) added to the training faces (contempt,
+        which FER2013 lacks, left out), each image ``ckplus_repeat`` times; CK+ is then scored on the other folds only
+        (subject-disjoint), with the starting model scored on the same images for comparison.
+    ckplus_repeat : int
     """
 
     data: str = "../shared/data/fer2013"
@@ -88,6 +93,8 @@ class FaceTrainConfig(TrainConfig):
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
     video_augment: float = 0.0
+    ckplus_train_folds: tuple[int, ...] = ()
+    ckplus_repeat: int = 4
     out: str = "src/emorec/weights/face_cnn.safetensors"
     results: str | None = "results/face_cnn_fer2013.json"
 
@@ -221,13 +228,20 @@ def _baseline_scores(images: np.ndarray, labels: np.ndarray, shift: int = 0) -> 
     return report
 
 
-def _ckplus_scores(model, root: str, flip: bool, shift: int = 0) -> dict:
-    """Cross-corpus: FER-trained model on all CK+ images, on the 6 shared classes (contempt dropped)."""
+CKPLUS_TO_FER = {"anger": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "sadness": "sad", "surprise": "surprise"}
+
+
+def _ckplus_faces(root: str, folds: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """CK+ images of the 6 classes FER2013 shares (contempt dropped) and their FER2013 labels; only ``folds`` if given."""
     table = load_ckplus(root)
-    table = table[table.emotion != "contempt"].reset_index(drop=True)
-    to_fer = {"anger": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "sadness": "sad", "surprise": "surprise"}
-    labels = np.array([FER_CLASSES.index(to_fer[e]) for e in table.emotion])
-    probs = _predict(model, read_images(table, 48), flip, shift)
+    table = table[(table.emotion != "contempt") & (table.fold.isin(folds) if folds is not None else True)].reset_index(drop=True)
+    return read_images(table, 48), np.array([FER_CLASSES.index(CKPLUS_TO_FER[e]) for e in table.emotion])
+
+
+def _ckplus_scores(model, root: str, flip: bool, shift: int = 0, folds: tuple[int, ...] | None = None) -> dict:
+    """CK+ on the 6 classes shared with FER2013 (contempt dropped): all images (cross-corpus) or only ``folds``."""
+    images, labels = _ckplus_faces(root, folds)
+    probs = _predict(model, images, flip, shift)
     probs[:, FER_CLASSES.index("neutral")] = -np.inf  # CK+ peak frames have no neutral class
     rep = metrics.classification_report(labels, probs.argmax(1), 7)
     rep["classes"] = [c for c in CKPLUS_CLASSES if c != "contempt"]
@@ -243,6 +257,12 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     commit = git_commit()  # the code that trains, not whatever HEAD is when training ends
     torch.manual_seed(cfg.seed)
     data = _arrays(cfg)
+    heldout = None
+    if cfg.ckplus_train_folds:  # CK+ subjects of these folds join the training faces; the other folds are scored
+        ck_x, ck_y = _ckplus_faces(cfg.ckplus, tuple(cfg.ckplus_train_folds))
+        train_x, train_y = data["train"]
+        data["train"] = (np.concatenate([train_x, *[ck_x] * cfg.ckplus_repeat]), np.concatenate([train_y, *[ck_y] * cfg.ckplus_repeat]))
+        heldout = tuple(f for f in range(10) if f not in cfg.ckplus_train_folds)
     soft = None
     if cfg.teacher:  # the teacher's mirror-averaged probabilities (analyze's views) on the un-augmented training faces, computed once
         from emorec.models.blocks import fold_batchnorm
@@ -271,6 +291,7 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         f"augmentation shift 4 px + flip + rotate {cfg.rotate} deg + zoom {cfg.scale} + erasing p {cfg.erase}"
         + (f" + video-like degradations p {cfg.video_augment}" if cfg.video_augment else "")
         + (f"; distilled from {Path(cfg.teacher).name} (weight {cfg.distill_weight}, temperature {cfg.distill_temperature})" if cfg.teacher else "")
+        + (f"; plus CK+ subject folds {list(cfg.ckplus_train_folds)} ×{cfg.ckplus_repeat}" if cfg.ckplus_train_folds else "")
         + (f"; started from {Path(cfg.init).name} ({start_info.get('trained', 'training settings not recorded')})" if cfg.init else "")
     )
     test_x, test_y = data["test"]
@@ -316,7 +337,12 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         features=trained, test=ours, baseline_fer_mini_xception=_baseline_scores(test_x, test_y, shift),
         snapshot_ensemble_check=ensemble_check, tta_shift_check=shift_check,
     )
-    if cfg.ckplus and Path(cfg.ckplus).exists():
+    if cfg.ckplus and Path(cfg.ckplus).exists() and heldout:
+        result["ckplus_heldout"] = _ckplus_scores(model, cfg.ckplus, cfg.tta_flip, shift, heldout)
+        result["ckplus_heldout"]["folds"] = list(heldout)
+        if cfg.init:  # the starting model (no CK+ training) on the same held-out subjects
+            result["ckplus_heldout"]["start_model"] = _ckplus_scores(start, cfg.ckplus, cfg.tta_flip, shift, heldout)
+    elif cfg.ckplus and Path(cfg.ckplus).exists():
         result["cross_corpus_ckplus"] = _ckplus_scores(model, cfg.ckplus, cfg.tta_flip, shift)
     write_result(result, cfg.results)
     return result
