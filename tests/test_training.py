@@ -40,6 +40,15 @@ def test_tiny_face_training(tmp_path):
     assert "distilled from w2.safetensors" in third["features"] and "video-like degradations p 0.5" in third["features"]
     held = third["ckplus_heldout"]  # CK+ scored only on the subjects not trained on, the starting model on the same images
     assert held["folds"] == [0, 1] and held["num_samples"] == held["start_model"]["num_samples"] < 300 and "cross_corpus_ckplus" not in third
+    # the result document of exported weights, with the teacher on the same images (the rows results.md shows side by side)
+    from emorec.evaluation.results import _rows
+    from emorec.training.face import face_weights_result
+
+    doc = face_weights_result(cfg3.out, cfg.data, "face_cnn_distilled", cfg3.ckplus, cfg2.out, tmp_path / "r3.json")
+    assert (tmp_path / "r3.json").exists() and doc["test"]["num_samples"] == doc["baseline_reference"]["num_samples"] == 3589
+    assert doc["cross_corpus_ckplus"]["reference"]["num_samples"] == doc["cross_corpus_ckplus"]["num_samples"] == 927
+    names = [row[0] for row in _rows(doc)]
+    assert names[0] == "face_cnn_distilled with mirror-image averaging" and any(n.startswith("w2.safetensors") for n in names)
     assert evaluate_face_weights(tmp_path / "w3.safetensors", SHARED / "fer2013")["wa"] == pytest.approx(third["test"]["wa"])
 
 

@@ -757,12 +757,22 @@ def evaluate_av_command(
 def evaluate(
     weights: Annotated[Path, typer.Argument(help="Exported face_cnn weights (safetensors).")],
     data: Annotated[Path, typer.Option(help="FER2013 folder or CSV.")],
+    results: Annotated[Path | None, typer.Option(help="Write a result document (F13, as analyze reads faces) for `emorec results`.")] = None,
+    name: Annotated[str, typer.Option(help="With --results: the model's name in the table.")] = "face_cnn",
+    ckplus: Annotated[Path | None, typer.Option(help="With --results: CK+48 folder for the cross-corpus check.")] = None,
+    reference: Annotated[Path | None, typer.Option(help="With --results: weights scored on the same images in the same run.")] = None,
 ) -> None:
     """Score exported face weights on FER2013 PrivateTest (WA, UA, F1, confusion matrix)."""
-    from emorec.training.face import evaluate_face_weights
+    from emorec.training.face import evaluate_face_weights, face_weights_result
 
-    if not weights.exists():
-        _fail(f"{weights}: weights not found")
+    for path in (weights, reference):
+        if path is not None and not path.exists():
+            _fail(f"{path}: weights not found")
+    if results is not None:
+        r = face_weights_result(weights, data, name, ckplus, reference, results)
+        typer.echo(f"{name}: PrivateTest WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %"
+                   + (f"  (reference WA {100 * r['baseline_reference']['wa']:.1f} %)" if reference else "") + f" → {results}")
+        return
     typer.echo(json.dumps(evaluate_face_weights(weights, data), indent=1))
 
 

@@ -141,6 +141,8 @@ def _rows(d: dict) -> list[tuple[str, dict, dict | None]]:
         rows.append((f"{d['model']} with mirror-image averaging only (no shifted views)", test["mirror_only"], None))
     if "no_tta" in test:
         rows.append((f"{d['model']} without test-time augmentation", test["no_tta"], None))
+    if "baseline_reference" in d:
+        rows.append((d["baseline_reference"]["name"], d["baseline_reference"], None))
     for key, label in _BASELINES.items():
         if key in d:
             rows.append((label, d[key], None))
@@ -168,8 +170,10 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
                      f"{100 * check['privatetest_single']['wa']:.1f} % WA on PrivateTest).")
     if "cross_corpus_ckplus" in d:
         c = d["cross_corpus_ckplus"]
+        ref = c.get("reference")
         out += _note(f"**{name}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): "
-                     f"WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %.")
+                     f"WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %"
+                     + (f" (reference {d['baseline_reference']['name'].split(' ')[0]}, same images: WA {100 * ref['wa']:.1f} %, UA {100 * ref['ua']:.1f} %)." if ref else "."))
     if "ckplus_heldout" in d:
         c = d["ckplus_heldout"]
         start = c.get("start_model")

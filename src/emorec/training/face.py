@@ -24,7 +24,7 @@ from emorec.evaluation.results import git_commit
 from emorec.evaluation.runner import result_document, write_result
 from emorec.training.harness import TrainConfig, fit
 
-__all__ = ["FaceTrainConfig", "evaluate_face_weights", "train_face", "video_degrade"]
+__all__ = ["FaceTrainConfig", "evaluate_face_weights", "face_weights_result", "train_face", "video_degrade"]
 
 from emorec.models.face_cnn import INPUT_MEAN as MEAN
 from emorec.models.face_cnn import INPUT_STD as STD
@@ -267,8 +267,17 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     if cfg.teacher:  # the teacher's mirror-averaged probabilities (analyze's views) on the un-augmented training faces, computed once
         from emorec.models.blocks import fold_batchnorm
 
+        from emorec.models.weights import weights_digest
+
         teacher, teacher_info = load_face_model(cfg.teacher)
-        soft = _predict(fold_batchnorm(teacher), data["train"][0], tta_settings(teacher_info)[0]).astype(np.float32)
+        cache = Path(cfg.run_dir) / f"soft_targets-{weights_digest(cfg.teacher)[:12]}-{len(data['train'][0])}.npz"  # for a rerun
+        if cache.exists():
+            with np.load(cache, allow_pickle=False) as stored:
+                soft = stored["soft"]
+        else:
+            soft = _predict(fold_batchnorm(teacher), data["train"][0], tta_settings(teacher_info)[0]).astype(np.float32)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, soft=soft)
     loaders = {
         s: torch.utils.data.DataLoader(
             _Faces(*data[s], augment=s == "train", rotate=cfg.rotate, scale=cfg.scale, erase=cfg.erase, video=cfg.video_augment,
@@ -345,6 +354,46 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     elif cfg.ckplus and Path(cfg.ckplus).exists():
         result["cross_corpus_ckplus"] = _ckplus_scores(model, cfg.ckplus, cfg.tta_flip, shift)
     write_result(result, cfg.results)
+    return result
+
+
+def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: str | Path | None = None, reference: str | Path | None = None,
+                        results: str | Path | None = None) -> dict:
+    """A result document (protocol F13) for exported face weights, as ``analyze`` reads faces: FER2013 PrivateTest with
+    each face and its mirror image averaged (and without), CK+ cross-corpus, and ``reference`` weights (e.g. the
+    ensemble a network was distilled from) on the same images in the same run; written to ``results`` for
+    ``emorec results``. Never chosen on PrivateTest: the figures of weights already exported.
+
+    Raises
+    ------
+    FileNotFoundError
+        No weights at ``path`` or ``reference``.
+    """
+    from emorec.models.blocks import fold_batchnorm
+    from emorec.models.face_cnn import load_face_model
+
+    model, info = load_face_model(path)
+    model = fold_batchnorm(model)
+    table = load_fer2013(data)
+    test = table[table.split == "test"]
+    images, labels = read_images(test, 48), test.label.to_numpy()
+    ours = metrics.classification_report(labels, _predict(model, images, True).argmax(1), 7)
+    ours["no_tta"] = metrics.classification_report(labels, _predict(model, images).argmax(1), 7)
+    extra = {"features": info.get("trained", ""), "test": ours, "weights": Path(path).name}
+    if reference is not None:
+        ref = fold_batchnorm(load_face_model(reference)[0])
+        extra["baseline_reference"] = metrics.classification_report(labels, _predict(ref, images, True).argmax(1), 7)
+        extra["baseline_reference"]["name"] = f"{Path(reference).name} with mirror-image averaging (reference, same run, same images)"
+    if ckplus and Path(ckplus).exists():
+        extra["cross_corpus_ckplus"] = _ckplus_scores(model, str(ckplus), True)
+        if reference is not None:
+            extra["cross_corpus_ckplus"]["reference"] = _ckplus_scores(ref, str(ckplus), True)
+    result = result_document(
+        name, "FER2013 PrivateTest (3,589 images)",
+        "FER2013 standard split: test on PrivateTest; class probabilities averaged over each face and its mirror image (as analyze reads faces)",
+        [0], {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"], "f1_weighted": ours["f1_weighted"]}, **extra,
+    )
+    write_result(result, results)
     return result
 
 
