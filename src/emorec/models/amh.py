@@ -26,12 +26,12 @@ from torch import nn
 
 from emorec.models._registry import register_model
 from emorec.models.blocks import InputNorm, MaskedRNN, bound_affect, masked_softmax, uncompact
-from emorec.models.sequence import SequenceModel
+from emorec.models.sequence import FRAME_DIMS, SequenceModel
 from emorec.models.weights import shipped_path
 
 __all__ = ["AMH", "HOP_ORDER", "default_weights_path"]
 
-DEFAULT_DIMS = {"audio": 441, "video": 768, "text": 384}
+DEFAULT_DIMS = FRAME_DIMS
 """Input widths of emorec's stored features: audio.moonshine ‖ audio.egemaps, face.cnn embedding, text.minilm."""
 HOP_ORDER = ("video", "audio", "text")
 """The modality each hop attends over, cyclically (AMH-1 video, AMH-2 audio, AMH-3 text, AMH-4 video, …)."""

@@ -18,11 +18,11 @@ from torch import nn
 
 from emorec.models._registry import register_model
 from emorec.models.blocks import InputNorm, MaskedRNN, bound_affect, masked_mean
-from emorec.models.sequence import MODALITIES, SequenceModel
+from emorec.models.sequence import FRAME_DIMS, MODALITIES, SequenceModel
 
 __all__ = ["LateMean"]
 
-DEFAULT_DIMS = {"audio": 441, "video": 768, "text": 384}
+DEFAULT_DIMS = FRAME_DIMS
 
 
 @register_model(

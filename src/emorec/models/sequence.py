@@ -27,9 +27,12 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-__all__ = ["MODALITIES", "SequenceModel", "frame_mask"]
+__all__ = ["FRAME_DIMS", "MODALITIES", "SequenceModel", "frame_mask"]
 
 MODALITIES = ("audio", "video", "text")
+FRAME_DIMS = {"audio": 441, "video": 768, "text": 384}
+"""Per-frame input sizes of the 10 Hz fusion inputs: voice (eGeMAPS LLD means 25 + Moonshine encoder states 416), face
+(the ``face_cnn`` ensemble's embedding, 3 × 256), words (MiniLM, 384)."""
 """Modality keys of the inputs, in this order."""
 
 

@@ -28,12 +28,12 @@ from torch import nn
 
 from emorec.models._registry import register_model
 from emorec.models.blocks import InputNorm, MaskedRNN, TemporalAttentionPooling, bound_affect, masked_mean, masked_softmax, uncompact
-from emorec.models.sequence import MODALITIES, SequenceModel
+from emorec.models.sequence import FRAME_DIMS, MODALITIES, SequenceModel
 from emorec.models.weights import shipped_path
 
 __all__ = ["TAMULAG", "default_weights_path"]
 
-DEFAULT_DIMS = {"audio": 441, "video": 768, "text": 384}
+DEFAULT_DIMS = FRAME_DIMS
 """Input widths of emorec's stored features: audio.moonshine ‖ audio.egemaps, face.cnn embedding, text.minilm."""
 
 

@@ -32,12 +32,12 @@ from torch import nn
 
 from emorec.models._registry import register_model
 from emorec.models.blocks import TCN, GatedModalitySum, bound_affect
-from emorec.models.sequence import SequenceModel
+from emorec.models.sequence import FRAME_DIMS, SequenceModel
 from emorec.models.weights import shipped_path
 
 __all__ = ["TCNGated", "default_weights_path"]
 
-DEFAULT_DIMS = {"audio": 441, "video": 768, "text": 384}
+DEFAULT_DIMS = FRAME_DIMS
 """Input widths of emorec's features: audio.moonshine ‖ audio.egemaps, face.cnn embedding (3 networks), text.minilm."""
 
 

@@ -31,7 +31,7 @@ import torch
 from emorec.clip import Record
 from emorec.data.composite import COMPOSITE_LABEL, read_composite
 from emorec.emotion_space import EMOTIONS, valence_arousal_of
-from emorec.models.sequence import MODALITIES
+from emorec.models.sequence import FRAME_DIMS, MODALITIES
 from emorec.store import FeatureStore
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ def _clip_inputs(clip, dims: dict[str, int]) -> tuple[dict[str, np.ndarray], dic
 
 
 _MEDIA_FEATURES = (*AUDIO_FEATURES, "audio.vad", "face.cnn", "text.minilm")
-_DIMS = {"audio": 441, "video": 768, "text": 384}
+_DIMS = FRAME_DIMS
 
 
 def trace_corpus(root: str | Path, store: str | Path | FeatureStore | None, workers: int = 2, num_folds: int = 5) -> MultimodalCorpus:
