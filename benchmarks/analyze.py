@@ -1,9 +1,10 @@
 """Benchmark `emorec analyze`: real-time factor, CPU use and peak memory on 6 s, 30 s and 10-minute clips.
 
 Each run is a fresh process with an empty feature store (cold: model loading included; the first-use caches — the
-folded Moonshine graphs — already built). Each input is analysed twice in the same run: the baseline (one thread:
-``analyze(..., concurrent=False)``) and emorec's default (the face and the voice/words in two threads), with the
-ratio of their times. Prints processing seconds / media seconds, CPU use ((user + system) / wall / cores) and peak RSS,
+folded Moonshine graphs — already built). Each input is analysed in the same run by the baseline (one thread:
+``analyze(..., concurrent=False)``), emorec's default (the extractors on two threads as their inputs are ready) and,
+with ``--face-model`` (default ``face_cnn_distilled``), the default with that faster face model, with the ratios of
+their times. Prints processing seconds / media seconds, CPU use ((user + system) / wall / cores) and peak RSS,
 and the memory ratio of the long clip to the short one (flat in length?). Then renders the short clip's report.html
 in headless Chromium and saves a screenshot to benchmarks/out/report.png.
 
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--fusions", default="masked_mean", help="comma-separated fusions compared on the long clip")
     parser.add_argument("--batch", type=int, default=20, help="short real clips analysed as one batch (0: skip)")
+    parser.add_argument("--face-model", default="face_cnn_distilled", help="a faster face model also measured on each input (face_cnn: none)")
     args = parser.parse_args()
     long_clip = concat_to(CLIP, OUT / f"talking_head_{args.minutes:g}min.mp4", args.minutes * 60)
     mid_clip = concat_to(CLIP, OUT / "talking_head_30s.mp4", 30.0)
@@ -70,14 +72,19 @@ def main() -> None:
               (f"talking_head ×{args.minutes:g} min", long_clip, OUT / "analyze_long"))
     for label, path, out in inputs:
         pair = []
-        for mode, concurrent in (("baseline: one thread", False), ("two branches", True)):
-            r = timed_child("from emorec.pipelines.analyze import analyze", f"analyze({str(path)!r}, {str(out)!r}, store=tempfile.mkdtemp(), concurrent={concurrent})")
+        modes = [("baseline: one thread", False, "face_cnn"), ("two threads", True, "face_cnn")]
+        if args.face_model != "face_cnn":
+            modes.append((f"two threads, {args.face_model}", True, args.face_model))
+        for mode, concurrent, face in modes:
+            r = timed_child("from emorec.pipelines.analyze import analyze",
+                            f"analyze({str(path)!r}, {str(out)!r}, store=tempfile.mkdtemp(), concurrent={concurrent}, face_model={face!r})")
             r.update(input=f"{label}, {mode}", real_time_factor=r["seconds"] / r["media_seconds"])
             rows.append(r)
             pair.append(r)
             print(f"{r['input']:34s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['cpu_use']:8.2f} {r['peak_mib']:9.0f}", flush=True)
-        print(f"  {label}: two branches / one thread = {pair[1]['seconds'] / pair[0]['seconds']:.2f} of the time", flush=True)
-    short, long = rows[1], rows[-1]
+        print(f"  {label}: two threads / one thread = {pair[1]['seconds'] / pair[0]['seconds']:.2f} of the time"
+              + (f"; with {args.face_model}: {pair[2]['seconds'] / pair[0]['seconds']:.2f}" if len(pair) > 2 else ""), flush=True)
+    short, long = rows[1], rows[-len(modes) + 1]
     print(f"\nratios {args.minutes:g} min / 6 s (default path): RTF {long['real_time_factor'] / short['real_time_factor']:.2f}, "
           f"peak memory {long['peak_mib'] / short['peak_mib']:.2f}")
     fusions = [f.strip() for f in args.fusions.split(",") if f.strip()]
