@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,13 @@ from emorec.errors import StoreError
 from emorec.clip import Record
 
 __all__ = ["FeatureStore"]
+
+# CPython 3.11 keeps the AST constructor's recursion depth in interpreter-wide
+# state; two threads parsing at once (numpy parses every .npy header with
+# ast.literal_eval) can raise "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905 and follow-ups). The extractors run on two
+# threads (pipelines.extract), so reads of the store are serialised here.
+_READ_LOCK = threading.Lock()
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -86,7 +94,7 @@ class FeatureStore:
         """
         arrays, _ = self._paths(key)
         try:
-            with np.load(arrays, allow_pickle=False) as data:
+            with _READ_LOCK, np.load(arrays, allow_pickle=False) as data:
                 out = {k: data[k] for k in data.files}
         except (OSError, ValueError) as exc:
             raise StoreError(arrays, f"feature-store entry is unreadable ({exc})") from None
