@@ -199,7 +199,15 @@ def extract_clip(
             clip.on_progress = lambda fraction, name=ext.name: hook(name, fraction)
         try:
             with media_notes() as caught:  # damage found while decoding becomes a note
-                record = ext.compute(clip, {d: records[d] for d in ext.requires})
+                try:
+                    record = ext.compute(clip, {d: records[d] for d in ext.requires})
+                except SystemError as exc:
+                    if "AST constructor recursion depth" not in str(exc):
+                        raise
+                    # CPython 3.11: two threads parsing Python ASTs at once (a library's ast.literal_eval or
+                    # inspect.signature) can raise this spuriously (python/cpython#106905); extractors are pure, so
+                    # the step is computed again
+                    record = ext.compute(clip, {d: records[d] for d in ext.requires})
         except EmorecError:
             raise
         except Exception as exc:
