@@ -90,3 +90,16 @@ def test_learning_curves_pair_pretrained_and_scratch_rows_at_each_share_of_the_l
     assert "| masked_pretrain | RAVDESS LLDs | 10 % | 40.0 ± 2.0 | 30.0 ± 2.0 | 10.0 |" in page
     assert page.index("100 %") < page.index("| 10 %")
     assert "## Classification" not in page  # not repeated as plain rows
+
+
+def test_clip_by_clip_columns_name_the_face_model_when_the_fusion_repeats(tmp_path):
+    def av(model, fused):
+        return {"model": model, "dataset": "mead_dreamtalk: 2 real clips", "protocol": "AV-real", "seeds": [0], "metrics": _report(0.5, 0.5),
+                "clips": [{"id": "a", "label": "happy", "fused": fused}, {"id": "b", "label": "sad", "fused": "sad"}]}
+
+    page = _page(tmp_path, a=av("analyze (fusion masked_mean; face face_cnn, voice voice_probe)", "happy"),
+                 b=av("analyze (fusion masked_mean; face face_cnn_distilled, voice voice_probe)", "angry"),
+                 c=av("analyze (fusion tcn_gated; face face_cnn, voice voice_probe)", "happy"))
+    header = next(line for line in page.splitlines() if line.startswith("| clip | truth |"))
+    assert header == "| clip | truth | masked_mean (face_cnn) | masked_mean (face_cnn_distilled) | tcn_gated |"
+    assert "| a | happy | happy ✓ | angry | happy ✓ |" in page
