@@ -26,7 +26,7 @@ MAX_SEGMENT = 20.0
 
 
 # --------------------------------------------------------------------------- ASR
-from emorec.features.moonshine import transcribe, transcribe_scored  # noqa: E402  (re-exported: the recogniser)
+from emorec.features.moonshine import transcribe, transcribe_many, transcribe_scored  # noqa: E402  (re-exported: the recogniser)
 
 # --------------------------------------------------------------------------- alignment
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -134,7 +134,7 @@ class AsrExtractor(Extractor):
     """
 
     name = "text.asr"
-    version = "4"
+    version = "5"
     needs = "audio"
     requires = ("audio.vad",)
 
@@ -157,13 +157,8 @@ class AsrExtractor(Extractor):
             spans, texts = [(max(0.0, begin - 0.1), min(total, end + 0.1))], [self.transcript.strip()]
         else:
             spans = _speech_spans(vad, total)
-            texts, scores, counts = [], [], []
-            for i, (b, e) in enumerate(spans):
-                clip.progress(i / max(len(spans), 1))
-                text, score, n = transcribe_scored(audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)])
-                texts.append(text)
-                scores.append(score)
-                counts.append(n)
+            recognised = transcribe_many([audio[int(b * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for b, e in spans], progress=clip.progress)
+            texts, scores, counts = (list(x) for x in zip(*recognised)) if recognised else ([], [], [])
         words, starts, ends, seg_idx, aligned, methods = [], [], [], [], [], []
         for i, ((begin, end), text) in enumerate(zip(spans, texts)):
             ws = normalise_words(text)
