@@ -152,6 +152,7 @@ def analyze(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary (a list for several files) as JSON on stdout.")] = False,
     profile: Annotated[bool, typer.Option("--profile", help="Print the seconds and share of each stage (extractors computed now, fusion, tables).")] = False,
+    face_precision: Annotated[str, typer.Option(help="Face CNN arithmetic: int8 (the shipped quantised graph) or float32.")] = "int8",
 ) -> None:
     """Analyse video/audio: 10 Hz arousal/valence timeline, emotion per utterance, plot.
 
@@ -197,7 +198,8 @@ def analyze(
                 if bar is not None:
                     bar.update(100 - bar.n)
             else:
-                result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language, **choices)
+                result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language,
+                             face_precision=face_precision, **choices)
         except (EmorecError, OSError) as exc:
             message = str(exc) if isinstance(exc, EmorecError) else f"{target}: output cannot be written ({exc.strerror or exc})"
             failures.append(message)
@@ -733,6 +735,7 @@ def evaluate_av_command(
     voice_model: Annotated[str, typer.Option(help="Voice reading model.")] = "voice_probe",
     text_model: Annotated[str, typer.Option(help="Words reading model.")] = "text_emobank",
     results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
+    face_precision: Annotated[str, typer.Option(help="Face CNN arithmetic: int8 or float32.")] = "int8",
 ) -> None:
     """Score an analyze configuration clip by clip on real labelled audio-visual clips (fused and per modality)."""
     from emorec.errors import EmorecError
@@ -741,7 +744,8 @@ def evaluate_av_command(
 
     try:
         check_choices(fusion, face_model, voice_model, text_model)
-        r = evaluate_av(corpus, data or Path("../shared/data/av_clips") / corpus, store, fusion, face_model, voice_model, text_model, results)
+        r = evaluate_av(corpus, data or Path("../shared/data/av_clips") / corpus, store, fusion, face_model, voice_model, text_model, results,
+                        face_precision)
     except (EmorecError, ValueError) as exc:
         _fail(str(exc))
     for c in r["clips"]:
@@ -761,19 +765,41 @@ def evaluate(
     name: Annotated[str, typer.Option(help="With --results: the model's name in the table.")] = "face_cnn",
     ckplus: Annotated[Path | None, typer.Option(help="With --results: CK+48 folder for the cross-corpus check.")] = None,
     reference: Annotated[Path | None, typer.Option(help="With --results: weights scored on the same images in the same run.")] = None,
+    int8: Annotated[Path | None, typer.Option(help="With --results: score this int8 graph of WEIGHTS instead (WEIGHTS is then the reference).")] = None,
 ) -> None:
     """Score exported face weights on FER2013 PrivateTest (WA, UA, F1, confusion matrix)."""
     from emorec.training.face import evaluate_face_weights, face_weights_result
 
-    for path in (weights, reference):
+    for path in (weights, reference, int8):
         if path is not None and not path.exists():
             _fail(f"{path}: weights not found")
     if results is not None:
-        r = face_weights_result(weights, data, name, ckplus, reference, results)
+        r = face_weights_result(weights, data, name, ckplus, reference, results, int8)
+        reference = reference or int8
         typer.echo(f"{name}: PrivateTest WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %"
                    + (f"  (reference WA {100 * r['baseline_reference']['wa']:.1f} %)" if reference else "") + f" → {results}")
         return
     typer.echo(json.dumps(evaluate_face_weights(weights, data), indent=1))
+
+
+@app.command("quantize-face")
+def quantize_face(
+    data: Annotated[Path, typer.Option(help="FER2013 folder or CSV (training faces calibrate the int8 ranges).")],
+    network: Annotated[str, typer.Option(help="Which shipped face CNN: ensemble or distilled.")] = "ensemble",
+    out: Annotated[Path | None, typer.Option(help="Graph to write (default: inside the installed package, where face.cnn looks).")] = None,
+    num_images: Annotated[int, typer.Option(help="Calibration faces.")] = 512,
+    seed: Annotated[int, typer.Option(help="Seed of the calibration draw.")] = 0,
+) -> None:
+    """Build the int8 graph of a shipped face CNN (static quantisation, calibrated on FER2013 training faces)."""
+    from emorec.features.face import FACE_CNN_WEIGHTS
+    from emorec.training.face import quantize_face_weights
+
+    if network not in FACE_CNN_WEIGHTS:
+        _fail(f"--network must be one of {sorted(FACE_CNN_WEIGHTS)}, not {network!r}")
+    if not data.exists():
+        _fail(f"{data}: FER2013 not found")
+    path = quantize_face_weights(network, data, out, num_images, seed)
+    typer.echo(f"{network}: int8 graph → {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 def main() -> None:  # pragma: no cover

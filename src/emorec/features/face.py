@@ -19,7 +19,8 @@ import numpy as np
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 from emorec.io.media import iter_video_frames
 
-__all__ = ["FACE_CNN_WEIGHTS", "NUM_LANDMARKS", "FaceCnnDistilledExtractor", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face", "detect_faces", "face_cnn_outputs"]
+__all__ = ["FACE_CNN_WEIGHTS", "NUM_LANDMARKS", "FaceCnnDistilledExtractor", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face", "detect_faces", "face_cnn_outputs",
+           "normalise_faces"]
 
 NUM_LANDMARKS = 468
 _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
@@ -414,6 +415,17 @@ def face_cnn_available(network: str = "ensemble") -> bool:
     return shipped_path(FACE_CNN_WEIGHTS[network]).is_file()
 
 
+def normalise_faces(crops: np.ndarray) -> np.ndarray:
+    """Grey face crops (N, H, W) uint8 → the face CNN's input (N, 1, 48, 48) float32 (resized with area averaging,
+    scaled to [0, 1], normalised by :data:`~emorec.models.face_cnn.INPUT_MEAN` / ``INPUT_STD``)."""
+    import cv2
+
+    from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD
+
+    batch = np.stack([c if c.shape == (48, 48) else cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in crops])
+    return ((batch[:, None].astype(np.float32) / 255.0 - INPUT_MEAN) / INPUT_STD).astype(np.float32)
+
+
 def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int = 64, engine: str = "onnxruntime", index: np.ndarray | None = None,
                      network: str = "ensemble") -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Expression embedding and class probabilities of grey face crops from the shipped ``face_cnn``.
@@ -425,9 +437,11 @@ def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int =
     views : {"mirror", "stored"}
         Test-time views (see :class:`FaceCnnExtractor`).
     batch_size : int
-    engine : {"onnxruntime", "torch"}
+    engine : {"onnxruntime", "int8", "torch"}
         ONNX Runtime runs the same network (exported once into the cache; outputs within 1e-5 of torch), faster;
-        torch is the reference (and the fallback when the export cannot be made).
+        ``"int8"``, the shipped int8 graph (:mod:`emorec.features.face_int8`; mirror views only), 3.2x faster again,
+        close to float32 but not equal (scored side by side in docs/results.md); torch is the reference. Each falls
+        back to the next when it cannot run (int8: no graph for these weights, or ``views="stored"``).
     index : (M,) int array or None
         Read only ``crops[index]`` (taken batch by batch: no copy of the selected crops); the outputs then have M rows.
     network : {"ensemble", "distilled"}
@@ -439,25 +453,29 @@ def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int =
     probs : (N, 7) float32
     classes : tuple of str (FER2013 order)
     """
-    import cv2
     import torch
 
-    from emorec.models.face_cnn import INPUT_MEAN, INPUT_STD, class_probabilities
+    from emorec.features.face_int8 import int8_session
+    from emorec.models.face_cnn import class_probabilities
 
+    if engine not in ("onnxruntime", "int8", "torch"):
+        raise ValueError(f"face CNN engine must be 'onnxruntime', 'int8' or 'torch', not {engine!r}")
     model, classes, flip, shift = _face_cnn(network)
     if views == "mirror":
         shift = 0
-    session = _face_cnn_session(flip, shift, network) if engine == "onnxruntime" else None
+    session = int8_session(network) if engine == "int8" and shift == 0 else None
+    if session is None and engine != "torch":
+        session = _face_cnn_session(flip, shift, network)
     index = np.arange(len(crops)) if index is None else np.asarray(index)
     emb = np.zeros((len(index), model.embed_dim), np.float32)
     probs = np.zeros((len(index), len(classes)), np.float32)
     with torch.inference_mode():
         for b in range(0, len(index), batch_size):
-            batch = np.stack([c if c.shape == (48, 48) else cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in crops[index[b : b + batch_size]]])
-            x = (torch.from_numpy(batch).float()[:, None] / 255.0 - INPUT_MEAN) / INPUT_STD
+            x = normalise_faces(crops[index[b : b + batch_size]])
             if session is not None:
-                emb[b : b + batch_size], probs[b : b + batch_size] = session.run(None, {"x": x.numpy()})
+                emb[b : b + batch_size], probs[b : b + batch_size] = session.run(None, {"x": x})
                 continue
+            x = torch.from_numpy(x)
             features = model.forward_features(x)
             emb[b : b + batch_size] = features.numpy()
             probs[b : b + batch_size] = class_probabilities(model, x, flip, shift, features).numpy()
@@ -483,14 +501,19 @@ class FaceCnnExtractor(Extractor):
     neighbouring frames already see the face a few pixels apart, so the
     default spends the compute on frames rather than on shifted copies.
 
+    The network runs as the shipped int8 graph (``precision="int8"``, the default: 3.2x less compute, scored next to
+    float32 in ``docs/results.md``; :mod:`emorec.features.face_int8`) or in float32 (``"float32"``; also where the
+    package has no int8 graph for its weights, or with ``views="stored"``). The record's meta says which ran.
+
     Parameters
     ----------
     views : {"mirror", "stored"}
+    precision : {"int8", "float32"}
 
     Raises
     ------
     ValueError
-        Unknown ``views``.
+        Unknown ``views`` or ``precision``.
 
     Record arrays
     -------------
@@ -500,26 +523,34 @@ class FaceCnnExtractor(Extractor):
     """
 
     name = "face.cnn"
-    version = "6"  # bump whenever the shipped weights change
+    version = "7"  # bump whenever the shipped weights or int8 graphs change
     needs = "video"
     requires = ("face.track",)
     network = "ensemble"
 
-    def __init__(self, views: str = "mirror"):
+    def __init__(self, views: str = "mirror", precision: str = "int8"):
         if views not in ("mirror", "stored"):
             raise ValueError(f"face.cnn views must be 'mirror' or 'stored', not {views!r}")
+        if precision not in ("int8", "float32"):
+            raise ValueError(f"face.cnn precision must be 'int8' or 'float32', not {precision!r}")
         self.views = views
+        self.precision = precision
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
+        from emorec.features.face_int8 import int8_session
+
         face = deps["face.track"]
         mask = face["mask"]
         idx = np.flatnonzero(mask)
-        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"], self.views, index=idx, network=self.network)
+        int8 = self.precision == "int8" and self.views == "mirror" and int8_session(self.network) is not None
+        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"], self.views, index=idx, network=self.network,
+                                                       engine="int8" if int8 else "onnxruntime")
         emb = np.zeros((mask.size, emb_sel.shape[1]), np.float32)
         probs = np.zeros((mask.size, len(classes)), np.float32)
         emb[idx], probs[idx] = emb_sel, probs_sel
         model = "emorec face_cnn (FER2013)" if self.network == "ensemble" else f"emorec face_cnn {self.network} (FER2013)"
-        return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": model})
+        return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": model,
+                                                                             "precision": "int8" if int8 else "float32"})
 
 
 @EXTRACTORS.register("face.cnn_distilled")
@@ -529,5 +560,5 @@ class FaceCnnDistilledExtractor(FaceCnnExtractor):
     embedding is 256-d (the fusion families read the ensemble's 768-d ``face.cnn``). Same record arrays."""
 
     name = "face.cnn_distilled"
-    version = "1"  # bump whenever the shipped weights change
+    version = "2"  # bump whenever the shipped weights or int8 graphs change
     network = "distilled"

@@ -196,6 +196,10 @@ def _predict(model, images: np.ndarray, flip: bool = False, shift: int = 0, batc
     with ``flip`` / ``shift``, the mean over the test-time views (:func:`~emorec.models.face_cnn.tta_views`)."""
     from emorec.models.face_cnn import class_probabilities
 
+    if hasattr(model, "get_inputs"):  # an ONNX Runtime session of a face graph with its views inside (the int8 graphs)
+        from emorec.features.face import normalise_faces
+
+        return np.concatenate([model.run(["probs"], {"x": normalise_faces(images[i : i + batch])})[0] for i in range(0, len(images), batch)])
     model.eval()
     outs = []
     for i in range(0, len(images), batch):
@@ -358,28 +362,40 @@ def train_face(cfg: FaceTrainConfig) -> dict:
 
 
 def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: str | Path | None = None, reference: str | Path | None = None,
-                        results: str | Path | None = None) -> dict:
+                        results: str | Path | None = None, int8: str | Path | None = None) -> dict:
     """A result document (protocol F13) for exported face weights, as ``analyze`` reads faces: FER2013 PrivateTest with
     each face and its mirror image averaged (and without), CK+ cross-corpus, and ``reference`` weights (e.g. the
     ensemble a network was distilled from) on the same images in the same run; written to ``results`` for
     ``emorec results``. Never chosen on PrivateTest: the figures of weights already exported.
 
+    With ``int8`` (an int8 graph of these weights, :mod:`emorec.features.face_int8`), the graph is scored instead (its
+    mirror view is inside it: no figure without it) and the float32 weights at ``path`` are the reference unless
+    another is given.
+
     Raises
     ------
     FileNotFoundError
-        No weights at ``path`` or ``reference``.
+        No weights at ``path`` or ``reference``, or no graph at ``int8``.
     """
     from emorec.models.blocks import fold_batchnorm
     from emorec.models.face_cnn import load_face_model
 
     model, info = load_face_model(path)
     model = fold_batchnorm(model)
+    if int8 is not None:
+        import onnxruntime as ort
+
+        if not Path(int8).is_file():
+            raise FileNotFoundError(f"{int8}: no int8 graph")
+        reference = reference or path
+        model = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
     table = load_fer2013(data)
     test = table[table.split == "test"]
     images, labels = read_images(test, 48), test.label.to_numpy()
     ours = metrics.classification_report(labels, _predict(model, images, True).argmax(1), 7)
-    ours["no_tta"] = metrics.classification_report(labels, _predict(model, images).argmax(1), 7)
-    extra = {"features": info.get("trained", ""), "test": ours, "weights": Path(path).name}
+    if int8 is None:
+        ours["no_tta"] = metrics.classification_report(labels, _predict(model, images).argmax(1), 7)
+    extra = {"features": info.get("trained", ""), "test": ours, "weights": Path(int8 or path).name}
     if reference is not None:
         ref = fold_batchnorm(load_face_model(reference)[0])
         extra["baseline_reference"] = metrics.classification_report(labels, _predict(ref, images, True).argmax(1), 7)
@@ -395,6 +411,29 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
     )
     write_result(result, results)
     return result
+
+
+def quantize_face_weights(network: str, data: str | Path, out: str | Path | None = None, num_images: int = 512, seed: int = 0) -> Path:
+    """Build the int8 graph of a shipped face CNN (:func:`emorec.features.face_int8.quantize_face_cnn`), calibrated on
+    ``num_images`` FER2013 training faces drawn with ``seed`` (never PublicTest or PrivateTest).
+
+    Parameters
+    ----------
+    network : {"ensemble", "distilled"}
+    data : FER2013 folder or CSV
+    out : where to write the graph (default: the package's :func:`~emorec.features.face_int8.int8_graph_path`)
+
+    Raises
+    ------
+    DatasetError
+        ``data`` is not FER2013.
+    """
+    from emorec.features.face_int8 import int8_graph_path, quantize_face_cnn
+
+    table = load_fer2013(data)
+    train = table[table.split == "train"].sample(num_images, random_state=seed)
+    return quantize_face_cnn(network, read_images(train, 48), out or int8_graph_path(network),
+                             description=f"{num_images} FER2013 training faces (random, seed {seed})")
 
 
 def evaluate_face_weights(path: str | Path, data: str | Path) -> dict:
