@@ -1,10 +1,10 @@
 """Benchmark `emorec analyze`: real-time factor, CPU use and peak memory on 6 s, 30 s and 10-minute clips.
 
 Each run is a fresh process with an empty feature store (cold: model loading included; the first-use caches — the
-folded Moonshine graphs — already built). Each input is analysed in the same run by the baseline (one thread:
-``analyze(..., concurrent=False)``), emorec's default (the extractors on two threads as their inputs are ready) and,
-with ``--face-model`` (default ``face_cnn_distilled``), the default with that faster face model, with the ratios of
-their times. Prints processing seconds / media seconds, CPU use ((user + system) / wall / cores) and peak RSS,
+folded Moonshine graphs — already built). Each input is analysed in the same run by the baseline (the path before the
+speed work: one thread, ``analyze(..., concurrent=False, face_precision="float32")``), emorec's default (the extractors
+on two threads as their inputs are ready, the int8 face CNN) and, with ``--face-model`` (default
+``face_cnn_distilled``), the default with that face model, with the ratios of their times. Prints processing seconds / media seconds, CPU use ((user + system) / wall / cores) and peak RSS,
 and the memory ratio of the long clip to the short one (flat in length?). Then renders the short clip's report.html
 in headless Chromium and saves a screenshot to benchmarks/out/report.png.
 
@@ -67,22 +67,23 @@ def main() -> None:
     long_clip = concat_to(CLIP, OUT / f"talking_head_{args.minutes:g}min.mp4", args.minutes * 60)
     mid_clip = concat_to(CLIP, OUT / "talking_head_30s.mp4", 30.0)
     rows = []
-    print(f"{'input':34s} {'media s':>8s} {'proc s':>8s} {'RTF':>7s} {'CPU use':>8s} {'peak MiB':>9s}")
+    print(f"{'input':56s} {'media s':>8s} {'proc s':>8s} {'RTF':>7s} {'CPU use':>8s} {'peak MiB':>9s}")
     inputs = (("talking_head (6 s)", CLIP, OUT / "analyze_short"), ("talking_head ×30 s", mid_clip, OUT / "analyze_30s"),
               (f"talking_head ×{args.minutes:g} min", long_clip, OUT / "analyze_long"))
     for label, path, out in inputs:
         pair = []
-        modes = [("baseline: one thread", False, "face_cnn"), ("two threads", True, "face_cnn")]
+        modes = [("baseline: one thread, float32 face", False, "face_cnn", "float32"), ("default: two threads, int8 face", True, "face_cnn", "int8")]
         if args.face_model != "face_cnn":
-            modes.append((f"two threads, {args.face_model}", True, args.face_model))
-        for mode, concurrent, face in modes:
+            modes.append((f"default + {args.face_model}", True, args.face_model, "int8"))
+        for mode, concurrent, face, precision in modes:
             r = timed_child("from emorec.pipelines.analyze import analyze",
-                            f"analyze({str(path)!r}, {str(out)!r}, store=tempfile.mkdtemp(), concurrent={concurrent}, face_model={face!r})")
+                            f"analyze({str(path)!r}, {str(out)!r}, store=tempfile.mkdtemp(), concurrent={concurrent}, face_model={face!r}, "
+                            f"face_precision={precision!r})")
             r.update(input=f"{label}, {mode}", real_time_factor=r["seconds"] / r["media_seconds"])
             rows.append(r)
             pair.append(r)
-            print(f"{r['input']:34s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['cpu_use']:8.2f} {r['peak_mib']:9.0f}", flush=True)
-        print(f"  {label}: two threads / one thread = {pair[1]['seconds'] / pair[0]['seconds']:.2f} of the time"
+            print(f"{r['input']:56s} {r['media_seconds']:8.1f} {r['seconds']:8.1f} {r['real_time_factor']:7.3f} {r['cpu_use']:8.2f} {r['peak_mib']:9.0f}", flush=True)
+        print(f"  {label}: default / baseline = {pair[1]['seconds'] / pair[0]['seconds']:.2f} of the time"
               + (f"; with {args.face_model}: {pair[2]['seconds'] / pair[0]['seconds']:.2f}" if len(pair) > 2 else ""), flush=True)
     short, long = rows[1], rows[-len(modes) + 1]
     print(f"\nratios {args.minutes:g} min / 6 s (default path): RTF {long['real_time_factor'] / short['real_time_factor']:.2f}, "
