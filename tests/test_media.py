@@ -151,3 +151,23 @@ def test_an_undecodable_packet_after_all_declared_audio_is_not_damage(ravdess_ro
         warnings.simplefilter("error", MediaWarning)
         wav = load_audio(dst, 8000)
     assert wav.size == sf.info(dst).frames
+
+
+@pytest.mark.parametrize("clip", ["talking_head.mp4", "mead_M030_sad.mp4"])
+def test_frames_are_converted_as_swscale_converts_them(data_dir, clip):
+    """BT.601 limited-range yuv420p frames (the talking head, 700 px, downscaled to 640) go through OpenCV's conversion
+    and resize; others (the MEAD clip: full-range yuvj444p, 1920×1080) through swscale. Either way a frame is the picture
+    PyAV's swscale makes at that size, within a few grey levels (interpolation), with the same geometry."""
+    import av
+
+    path = data_dir / clip
+    with av.open(str(path)) as container:
+        first = next(container.decode(video=0))
+        fast = first.format.name == "yuv420p"
+        ours = next(iter_video_frames(path, fps=1000.0, max_side=640, num_frames=1))[1]  # grid frame 0 = the first frame
+        reference = first.to_ndarray(format="rgb24", width=ours.shape[1], height=ours.shape[0])
+    difference = np.abs(ours.astype(int) - reference)
+    assert ours.shape == reference.shape and max(ours.shape) == 640
+    assert difference.mean() < 3.0 and np.percentile(difference, 99) < 20
+    if not fast:
+        assert difference.max() == 0  # swscale itself

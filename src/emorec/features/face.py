@@ -214,7 +214,7 @@ class FaceExtractor(Extractor):
     """
 
     name = "face.track"
-    version = "2"
+    version = "3"  # 3: frames converted by OpenCV (io.media)
     needs = "video"
 
     def __init__(self, max_side: int = 640, grey_size: int = 64, rgb_size: int = 0, detect_every: int = 3):

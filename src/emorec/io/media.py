@@ -291,6 +291,12 @@ def load_audio(path: str | Path, sample_rate: int = 16000, gaps: list[tuple[floa
     return np.clip(waveform, -1.0, 1.0, out=waveform)
 
 
+def _bt601_limited(frame) -> bool:
+    """Whether a frame's YUV is BT.601 limited range, as swscale reads it by default: colour matrix unspecified (2),
+    BT.470BG (5) or SMPTE 170M (6), and range unspecified (0) or MPEG/limited (1) — what OpenCV's I420 → RGB assumes."""
+    return int(frame.colorspace) in (2, 5, 6) and int(frame.color_range) in (0, 1)
+
+
 def iter_video_frames(
     path: str | Path, fps: float = 10.0, max_side: int | None = 640, num_frames: int | None = None
 ) -> Iterator[tuple[int, np.ndarray]]:
@@ -339,7 +345,17 @@ def iter_video_frames(
         out_w, out_h = (int(round(width * scale)) // 2 * 2, int(round(height * scale)) // 2 * 2) if scale < 1 else (width, height)
 
         def to_rgb(frame) -> np.ndarray:
-            rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+            if frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0 and _bt601_limited(frame):
+                # OpenCV's SIMD conversion and resize: ≈ 3× faster than swscale's rgb24 with scaling (the same BT.601
+                # limited-range matrix; bilinear, or area averaging below half size). Other matrices/ranges: swscale.
+                import cv2
+
+                rgb = cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2RGB_I420)
+                if (rgb.shape[1], rgb.shape[0]) != (out_w, out_h):
+                    small = out_w < rgb.shape[1] / 2 or out_h < rgb.shape[0] / 2
+                    rgb = cv2.resize(rgb, (out_w, out_h), interpolation=cv2.INTER_AREA if small else cv2.INTER_LINEAR)
+            else:
+                rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
             turns = int(round((frame.rotation or 0) / 90.0)) % 4  # the display matrix (a phone's rotate tag): show it upright
             return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
