@@ -170,16 +170,12 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
                      f"{100 * check['privatetest_single']['wa']:.1f} % WA on PrivateTest).")
     if "cross_corpus_ckplus" in d:
         c = d["cross_corpus_ckplus"]
-        ref = c.get("reference")
-        out += _note(f"**{name}** cross-corpus on CK+48 ({c['num_samples']} images, 6 classes shared with FER2013, no CK+ training): "
-                     f"WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %"
-                     + (f" (reference {d['baseline_reference']['name'].split(' ')[0]}, same images: WA {100 * ref['wa']:.1f} %, UA {100 * ref['ua']:.1f} %)." if ref else "."))
+        out += _ckplus_note(name, c, "cross-corpus on CK+48 ({n} images, 6 classes shared with FER2013, no CK+ training)",
+                            c.get("reference"), f"reference {d['baseline_reference']['name'].split(' ')[0]}, same images" if "reference" in c else "")
     if "ckplus_heldout" in d:
         c = d["ckplus_heldout"]
-        start = c.get("start_model")
-        out += _note(f"**{name}** on CK+48 subjects not trained on (folds {', '.join(map(str, c['folds']))} of 10 subject folds, {c['num_samples']} images, "
-                     f"6 classes shared with FER2013): WA {100 * c['wa']:.1f} %, UA {100 * c['ua']:.1f} %"
-                     + (f" (the starting model, without CK+ training, on the same images: WA {100 * start['wa']:.1f} %, UA {100 * start['ua']:.1f} %)." if start else "."))
+        out += _ckplus_note(name, c, f"on CK+48 subjects not trained on (folds {', '.join(map(str, c['folds']))} of 10 subject folds, {{n}} images, "
+                            "6 classes shared with FER2013)", c.get("start_model"), "the starting model, without CK+ training, on the same images")
     m = d["metrics"]
     if d.get("kind") != "regression" and "ccc_valence_mean" in m and "ccc_arousal_mean" in m:
         out += _note(f"**{name}** valence/arousal head, CCC against the test clips' class proxy coordinates (not rated dimensions): "
@@ -196,6 +192,13 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
     if d.get("folds") and all("ua" in f for f in d["folds"]):
         out += _note(f"**{name}** ({_short(d['dataset'])}, {pid}) per-fold UA: " + ", ".join(f"{100 * f['ua']:.1f}" for f in d["folds"]) + ".")
     return out
+
+
+def _ckplus_note(name: str, scores: dict, what: str, other: dict | None, other_label: str) -> list[str]:
+    """One CK+ note: the model's WA/UA on ``what`` (``{n}``: the number of images), with another model's on the same
+    images (a reference, or the starting model) in brackets."""
+    return _note(f"**{name}** {what.format(n=scores['num_samples'])}: WA {100 * scores['wa']:.1f} %, UA {100 * scores['ua']:.1f} %"
+                 + (f" ({other_label}: WA {100 * other['wa']:.1f} %, UA {100 * other['ua']:.1f} %)." if other else "."))
 
 
 def _clip_tables(entries) -> list[str]:
