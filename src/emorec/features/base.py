@@ -45,14 +45,17 @@ def hash_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
 
 def ort_session_options(arena: bool = True):
     """ONNX Runtime session options shared by emorec's graphs (Moonshine, the face CNN): ``$EMOREC_THREADS`` intra-op
-    threads (default: up to 2), errors-only logging, the memory arena on or off (off: a long input's largest buffers
-    are not kept for good)."""
+    threads (default: up to 2) that sleep when idle (no spinning), errors-only logging, the memory arena on or off (off:
+    a long input's largest buffers are not kept for good)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(os.environ.get("EMOREC_THREADS", "0")) or min(2, os.cpu_count() or 1)
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = arena
+    # Idle intra-op threads sleep instead of spinning: the extractors run on two threads, each with its own sessions, and
+    # spinning workers took the cores from the other thread (10-minute analyze: 129 → 114 s, user CPU 225 → 195 s).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
