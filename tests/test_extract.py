@@ -404,3 +404,59 @@ def test_two_thread_scheduler_balances_and_keeps_dependencies():
     with pytest.raises(RuntimeError, match="vad failed"):
         _timed_steps(chain, same_modality=True, fail="vad", started=started)
     assert "vad" in started and "asr" not in started and "text" not in started
+
+
+def test_models_are_loaded_ahead_for_the_steps_that_will_compute(talking_head, tmp_path):
+    """On a short clip the models of steps that will compute are loaded ahead, in chain order, on a helper thread; steps
+    whose records are in the store load nothing; the locked loaders load a model once when two threads ask at once."""
+    import threading
+
+    from emorec.clip import Record
+    from emorec.features.base import ClipInput, Extractor, locked_cache
+    from emorec.pipelines.extract import _warm_ahead
+
+    warmed = []
+
+    class Step(Extractor):
+        needs = "audio"
+        version = "1"
+
+        def __init__(self, name, requires=()):
+            self.name, self.requires = name, requires
+
+        def params(self):
+            return {}
+
+        def warm(self):
+            warmed.append(self.name)
+
+    class Plain(Step):
+        warm = Extractor.warm  # nothing to load
+
+    clip = ClipInput(talking_head)
+    chain = [Plain("vad"), Step("asr", ("vad",)), Step("text", ("asr",)), Step("voice", ("vad",))]
+    store = FeatureStore(tmp_path / "store")
+    key = chain[3].key(clip.media_hash, {"vad": chain[0].key(clip.media_hash, {})})
+    store.save(key, Record({"x": np.zeros(1)}, {}), {})  # the voice step is stored: nothing to load for it
+    _warm_ahead(chain, clip, store).join()
+    assert warmed == ["asr", "text"]
+    assert _warm_ahead(chain[:1], clip, None) is None
+
+    loads = []
+
+    @locked_cache()
+    def load():
+        loads.append(1)
+        time.sleep(0.2)
+        return object()
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(load())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and got[0] is got[1]
+    load.cache_clear()
+    load()
+    assert len(loads) == 2

@@ -129,6 +129,28 @@ class ClipInput:
         return num_grid_frames(self.duration, self.rate)
 
 
+def locked_cache(maxsize: int = 1):
+    """``functools.lru_cache`` for model loaders, with a lock: a caller arriving while another thread loads waits for
+    that load instead of loading a second copy (:meth:`Extractor.warm` loads ahead on a helper thread). The wrapper
+    keeps ``cache_clear`` and ``cache_info``."""
+    import functools
+    import threading
+
+    def decorate(fn):
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+        lock = threading.Lock()
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            with lock:
+                return cached(*args, **kwargs)
+
+        call.cache_clear, call.cache_info = cached.cache_clear, cached.cache_info
+        return call
+
+    return decorate
+
+
 class Extractor:
     """Base class of every feature extractor.
 
@@ -164,6 +186,10 @@ class Extractor:
         """Free the models :meth:`compute` loaded and caches for the process (they load again on the next use).
         ``extract_clip(..., release=True)`` calls it after computing a long clip (:data:`emorec.pipelines.extract.UNLOAD_AFTER`), where loading
         costs little next to the work, so that one step's models are not resident during the next steps."""
+
+    def warm(self) -> None:
+        """Load the models :meth:`compute` will use, ahead of it (``extract_clip`` calls it on a helper thread for the
+        extractors a short clip will compute, so that loading overlaps other steps). Default: nothing to load."""
 
     def available(self, clip: ClipInput) -> bool:
         """Whether the clip has what this extractor needs (an audio or a video track)."""

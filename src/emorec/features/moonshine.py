@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = ["BLOCK_OUTPUTS", "ENCODER_DIM", "NUM_BLOCKS", "STATE_SAMPLES", "encode", "encoder_session", "greedy_decode", "greedy_decode_batch", "model_dir", "transcribe", "transcribe_many"]
 
-from emorec.features.base import ort_session_options  # noqa: E402
+from emorec.features.base import locked_cache, ort_session_options  # noqa: E402
 from emorec.models.speech_encoder import ENCODER_DIM  # noqa: E402  (one definition)
 
 STATE_SAMPLES = 384
@@ -93,7 +93,7 @@ def _folded_session(filename: str, arena: bool, extra_outputs: tuple[str, ...] =
     return session
 
 
-@lru_cache(maxsize=1)
+@locked_cache(maxsize=1)
 def encoder_session():
     """The encoder, with the output of every block (:data:`BLOCK_OUTPUTS`) as extra outputs."""
     # No memory arena: it would keep the largest chunk's buffers for good.
@@ -134,7 +134,7 @@ def add_encoder_attention_bias(model) -> None:
     graph.input.append(helper.make_tensor_value_info(ENCODER_BIAS, TensorProto.FLOAT, ["batch_size", 1, 1, "encoder_sequence_length"]))
 
 
-@lru_cache(maxsize=1)
+@locked_cache(maxsize=1)
 def _decoder():
     """The merged decoder (int8 weights folded once, see :func:`_folded_session`), with the cross-attention bias input
     that batches spans of different lengths (:func:`add_encoder_attention_bias`)."""

@@ -147,6 +147,13 @@ class AsrExtractor(Extractor):
         for cached in (moonshine._decoder, moonshine.encoder_session, _sphinx):  # ≈ 0.7 GB
             cached.cache_clear()
 
+    def warm(self) -> None:
+        from emorec.features import moonshine
+
+        if self.transcript is None:
+            moonshine.encoder_session()
+            moonshine._decoder()
+
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         audio = clip.audio
         total = audio.size / SAMPLE_RATE

@@ -238,6 +238,8 @@ def extract_clip(
                 clip.release_audio()  # every audio extractor has run: the waveform of a long file leaves memory
 
     if concurrent and clip.info.has_audio and clip.info.has_video:
+        if clip.duration < BALANCE_BELOW:
+            _warm_ahead(chain, clip, store)
         clip.audio  # noqa: B018  (decoded before the threads start: clip.num_frames depends on it)
         # below BALANCE_BELOW seconds two steps of one modality may run at once (the cores stay busy when one branch
         # is done); longer files keep one audio and one video step at a time, so peak memory stays flat
@@ -254,6 +256,35 @@ def extract_clip(
     if "face.track" in records and not records["face.track"]["mask"].any():
         notes.append("face: no face found in any frame")
     return ClipFeatures.from_records(clip.path, clip.media_hash, clip.duration, clip.num_frames, records, notes)
+
+
+def _warm_ahead(chain: Sequence[Extractor], clip: ClipInput, store: FeatureStore | None) -> threading.Thread | None:
+    """Load, on a helper thread, the models of the extractors in ``chain`` that will compute on ``clip`` (not in the
+    store), in chain order (:meth:`Extractor.warm`), so that the speech recogniser's and the text model's loading
+    overlaps the first steps instead of waiting for them (6 s clip: ≈ 1.6 s less). The loaders are locked caches: a step
+    that needs a model being loaded waits for it. Failures are left for the step itself to raise. Returns the thread
+    (None when nothing is to be loaded)."""
+    keys: dict[str, str] = {}
+    todo = []
+    for ext in chain:
+        if not ext.available(clip) or any(dep not in keys for dep in ext.requires):
+            continue
+        keys[ext.name] = ext.key(clip.media_hash, {d: keys[d] for d in ext.requires})
+        if type(ext).warm is not Extractor.warm and (store is None or not store.has(keys[ext.name])):
+            todo.append(ext)
+    if not todo:
+        return None
+
+    def warm() -> None:
+        for ext in todo:
+            try:
+                ext.warm()
+            except Exception:  # noqa: BLE001  (the step raises it with the file's name)
+                pass
+
+    thread = threading.Thread(target=warm, name="emorec-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def _release(records: dict[str, Record], chain: Sequence[Extractor], done: set[str]) -> None:

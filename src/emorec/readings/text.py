@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from emorec.clip import Record
-from emorec.features.base import EXTRACTORS, ClipInput
+from emorec.features.base import EXTRACTORS, ClipInput, locked_cache
 from emorec.readings.base import ReadingExtractor, reading_record
 from emorec.timeseries import span_to_frames
 
@@ -27,7 +27,7 @@ TEXT_MODELS = {
 }
 
 
-@lru_cache(maxsize=2)
+@locked_cache(maxsize=2)
 def _load(model: str, path: str):
     from emorec.models import load_pretrained
 
@@ -66,6 +66,9 @@ class TextReading(ReadingExtractor):
 
     def __init__(self, model: str = "text_emobank", weights: str | None = None):
         super().__init__(model, weights)
+
+    def warm(self) -> None:
+        _load(self.model, str(self.weights_path()))
 
     def unload(self) -> None:
         _load.cache_clear()  # MiniLM + head, ≈ 0.2 GB

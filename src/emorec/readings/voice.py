@@ -14,13 +14,12 @@ for the segments table.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 
 from emorec.clip import Record
 from emorec.emotion_space import valence_arousal_of
-from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput
+from emorec.features.base import EXTRACTORS, SAMPLE_RATE, ClipInput, locked_cache
 from emorec.readings.base import ReadingExtractor, reading_record
 
 __all__ = ["VOICE_HOP", "VOICE_MODELS", "VOICE_WINDOW", "VoiceReading"]
@@ -38,7 +37,7 @@ VOICE_MODELS = {
 }
 
 
-@lru_cache(maxsize=4)
+@locked_cache(maxsize=4)
 def _load(model: str, path: str):
     from emorec.models import load_pretrained
 
@@ -112,6 +111,9 @@ class VoiceReading(ReadingExtractor):
 
     def __init__(self, model: str = "voice_probe", weights: str | None = None):
         super().__init__(model, weights)
+
+    def warm(self) -> None:
+        _load(self.model, str(self.weights_path()))
 
     def unload(self) -> None:
         _load.cache_clear()
