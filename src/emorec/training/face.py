@@ -194,17 +194,16 @@ def _arrays(cfg: FaceTrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def _predict(model, images: np.ndarray, flip: bool = False, shift: int = 0, batch: int = 256) -> np.ndarray:
     """Class probabilities ``(num_images, num_classes)`` of ``images`` (num_images, 48, 48) uint8;
     with ``flip`` / ``shift``, the mean over the test-time views (:func:`~emorec.models.face_cnn.tta_views`)."""
+    from emorec.features.face import normalise_faces
     from emorec.models.face_cnn import class_probabilities
 
-    if hasattr(model, "get_inputs"):  # an ONNX Runtime session of a face graph with its views inside (the int8 graphs)
-        from emorec.features.face import normalise_faces
-
-        return np.concatenate([model.run(["probs"], {"x": normalise_faces(images[i : i + batch])})[0] for i in range(0, len(images), batch)])
-    model.eval()
+    session = hasattr(model, "get_inputs")  # an ONNX Runtime session of a face graph with its views inside (the int8 graphs)
+    if not session:
+        model.eval()
     outs = []
     for i in range(0, len(images), batch):
-        x = (torch.from_numpy(images[i : i + batch]).float()[:, None] / 255.0 - MEAN) / STD
-        outs.append(class_probabilities(model, x, flip, shift).numpy())
+        x = normalise_faces(images[i : i + batch])
+        outs.append(model.run(["probs"], {"x": x})[0] if session else class_probabilities(model, torch.from_numpy(x), flip, shift).numpy())
     return np.concatenate(outs)
 
 
