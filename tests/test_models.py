@@ -159,6 +159,42 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
         load_face_model(tmp_path / "nowhere.safetensors")
 
 
+def test_join_face_models_makes_one_ensemble_of_single_networks_and_ensembles(tmp_path):
+    import torch
+
+    from emorec.models.face_cnn import FaceCNN, FaceSnapshotEnsemble, join_face_models, load_face_model, save_face_model
+
+    torch.manual_seed(0)
+    nets = [FaceCNN(7, 4).eval() for _ in range(3)]
+    info = {"classes": list("abcdefg"), "width": 4, "dropout": 0.3, "tta": "hflip"}
+    save_face_model(FaceSnapshotEnsemble(nets[:2]), tmp_path / "pair.safetensors", dict(info, trained="two cycles"))
+    save_face_model(nets[2], tmp_path / "one.safetensors", dict(info, trained="fine-tuned"))
+    join_face_models([tmp_path / "pair.safetensors", tmp_path / "one.safetensors"], tmp_path / "all.safetensors", "test")
+    joined, joined_info = load_face_model(tmp_path / "all.safetensors")
+    assert joined_info["members"] == 3 and joined_info["tta"] == "hflip"
+    assert "two cycles" in joined_info["trained"] and "fine-tuned" in joined_info["trained"]
+    x = torch.randn(4, 1, 48, 48)
+    with torch.inference_mode():  # the members' mean probabilities (stored as float16: about three decimals)
+        one, pair = load_face_model(tmp_path / "one.safetensors")[0], load_face_model(tmp_path / "pair.safetensors")[0]
+        expected = (torch.softmax(one(x), 1) + 2 * torch.softmax(pair(x), 1)) / 3
+        np.testing.assert_allclose(torch.softmax(joined(x), 1).numpy(), expected.numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="at least two"):
+        join_face_models([tmp_path / "one.safetensors"], tmp_path / "x.safetensors")
+    save_face_model(nets[0], tmp_path / "other.safetensors", dict(info, classes=list("abcdefh")))
+    with pytest.raises(ValueError, match="different classes"):
+        join_face_models([tmp_path / "one.safetensors", tmp_path / "other.safetensors"], tmp_path / "x.safetensors")
+
+
+def test_balanced_sampler_draws_classes_by_count_power():
+    from emorec.training.face import _balanced_sampler
+
+    labels = np.array([0] * 900 + [1] * 100)
+    for power, share in ((0.0, 0.1), (0.5, 0.25), (1.0, 0.5)):  # class 1's share: 100·100^-p / (900·900^-p + 100·100^-p)
+        drawn = np.array(list(_balanced_sampler(labels, power, seed=0)))
+        assert len(drawn) == 1000 and abs((labels[drawn] == 1).mean() - share) < 0.05
+    assert list(_balanced_sampler(labels, 0.5, 1)) == list(_balanced_sampler(labels, 0.5, 1))  # seeded
+
+
 def test_shipped_face_cnn_extractor_reads_a_real_face(data_dir):
     """emorec's face.cnn on MEAD's posed happy face: by default the mean over each crop and its mirror image,
     with views="stored" over the test-time views stored with the weights (chosen on PublicTest), both computed

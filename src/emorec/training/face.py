@@ -72,6 +72,13 @@ class FaceTrainConfig(TrainConfig):
         which FER2013 lacks, left out), each image ``ckplus_repeat`` times; CK+ is then scored on the other folds only
         (subject-disjoint), with the starting model scored on the same images for comparison.
     ckplus_repeat : int
+    init_member : int or None
+        With an ensemble ``init``: start from this member (0-based) instead of the last one — fine-tuning each member
+        of a snapshot ensemble in turn gives a new ensemble of the same size (:func:`~emorec.models.face_cnn.join_face_models`).
+    balance : float
+        Class-balanced sampling: each training face is drawn with probability ∝ (its class's count) ** -``balance``
+        (0 = plain shuffling; 0.5 = square-root balancing; 1 = every class equally often), with replacement, the epoch
+        keeping the training set's size. FER2013 has 436 disgust faces against 7,215 happy ones.
     """
 
     data: str = "../shared/data/fer2013"
@@ -95,6 +102,8 @@ class FaceTrainConfig(TrainConfig):
     video_augment: float = 0.0
     ckplus_train_folds: tuple[int, ...] = ()
     ckplus_repeat: int = 4
+    init_member: int | None = None
+    balance: float = 0.0
     out: str = "src/emorec/weights/face_cnn.safetensors"
     results: str | None = "results/face_cnn_fer2013.json"
 
@@ -234,6 +243,14 @@ def _baseline_scores(images: np.ndarray, labels: np.ndarray, shift: int = 0) -> 
 CKPLUS_TO_FER = {"anger": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "sadness": "sad", "surprise": "surprise"}
 
 
+def _balanced_sampler(labels: np.ndarray, power: float, seed: int) -> torch.utils.data.WeightedRandomSampler:
+    """Draws ``len(labels)`` training indices per epoch, with replacement, each with probability ∝ count(label) ** -power."""
+    counts = np.bincount(labels, minlength=int(labels.max()) + 1).astype(np.float64)
+    weights = counts[labels] ** -power
+    return torch.utils.data.WeightedRandomSampler(torch.from_numpy(weights), len(labels), replacement=True,
+                                                  generator=torch.Generator().manual_seed(seed))
+
+
 def _ckplus_faces(root: str, folds: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """CK+ images of the 6 classes FER2013 shares (contempt dropped) and their FER2013 labels; only ``folds`` if given."""
     table = load_ckplus(root)
@@ -281,11 +298,12 @@ def train_face(cfg: FaceTrainConfig) -> dict:
             soft = _predict(fold_batchnorm(teacher), data["train"][0], tta_settings(teacher_info)[0]).astype(np.float32)
             cache.parent.mkdir(parents=True, exist_ok=True)
             np.savez(cache, soft=soft)
+    sampler = _balanced_sampler(data["train"][1], cfg.balance, cfg.seed) if cfg.balance else None
     loaders = {
         s: torch.utils.data.DataLoader(
             _Faces(*data[s], augment=s == "train", rotate=cfg.rotate, scale=cfg.scale, erase=cfg.erase, video=cfg.video_augment,
                    soft=soft if s == "train" else None),
-            batch_size=cfg.batch_size, shuffle=s == "train", num_workers=0,
+            batch_size=cfg.batch_size, shuffle=s == "train" and sampler is None, sampler=sampler if s == "train" else None, num_workers=0,
         )
         for s in ("train", "val")
     }
@@ -294,7 +312,15 @@ def train_face(cfg: FaceTrainConfig) -> dict:
     network = FaceCNN(7, cfg.width, cfg.dropout)
     if cfg.init:
         start, start_info = load_face_model(cfg.init)
-        network.load_state_dict((start.members[-1] if isinstance(start, FaceSnapshotEnsemble) else start).state_dict())
+        if isinstance(start, FaceSnapshotEnsemble):
+            member = len(start.members) - 1 if cfg.init_member is None else cfg.init_member
+            if not 0 <= member < len(start.members):
+                raise ValueError(f"{cfg.init}: init_member {member} is not one of its {len(start.members)} members")
+            network.load_state_dict(start.members[member].state_dict())
+        elif cfg.init_member:
+            raise ValueError(f"{cfg.init}: init_member {cfg.init_member} given, but the file holds one network")
+        else:
+            network.load_state_dict(start.state_dict())
     module = EmotionModule(network, task, cfg.lr, cfg.weight_decay, cfg.epochs)
     trainer = fit(module, loaders["train"], loaders["val"], cfg, monitor=f"val/{cfg.select_on}")
     model = module.model.eval()
@@ -304,7 +330,9 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         + (f" + video-like degradations p {cfg.video_augment}" if cfg.video_augment else "")
         + (f"; distilled from {Path(cfg.teacher).name} (weight {cfg.distill_weight}, temperature {cfg.distill_temperature})" if cfg.teacher else "")
         + (f"; plus CK+ subject folds {list(cfg.ckplus_train_folds)} ×{cfg.ckplus_repeat}" if cfg.ckplus_train_folds else "")
-        + (f"; started from {Path(cfg.init).name} ({start_info.get('trained', 'training settings not recorded')})" if cfg.init else "")
+        + (f"; class-balanced sampling (count ** -{cfg.balance})" if cfg.balance else "")
+        + (f"; started from {Path(cfg.init).name}" + (f" member {cfg.init_member}" if cfg.init_member is not None else "")
+           + f" ({start_info.get('trained', 'training settings not recorded')})" if cfg.init else "")
     )
     test_x, test_y = data["test"]
     val_x, val_y = data["val"]
@@ -361,7 +389,7 @@ def train_face(cfg: FaceTrainConfig) -> dict:
 
 
 def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: str | Path | None = None, reference: str | Path | None = None,
-                        results: str | Path | None = None, int8: str | Path | None = None) -> dict:
+                        results: str | Path | None = None, int8: str | Path | None = None, ckplus_folds: tuple[int, ...] | None = None) -> dict:
     """A result document (protocol F13) for exported face weights, as ``analyze`` reads faces: FER2013 PrivateTest with
     each face and its mirror image averaged (and without), CK+ cross-corpus, and ``reference`` weights (e.g. the
     ensemble a network was distilled from) on the same images in the same run; written to ``results`` for
@@ -370,6 +398,9 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
     With ``int8`` (an int8 graph of these weights, :mod:`emorec.features.face_int8`), the graph is scored instead (its
     mirror view is inside it: no figure without it) and the float32 weights at ``path`` are the reference unless
     another is given.
+
+    With ``ckplus_folds`` (the CK+ subject folds the weights were trained on, ``--ckplus-train-folds``), CK+ is scored
+    on the other folds only (subject-disjoint), the reference on the same images.
 
     Raises
     ------
@@ -399,7 +430,12 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
         ref = fold_batchnorm(load_face_model(reference)[0])
         extra["baseline_reference"] = metrics.classification_report(labels, _predict(ref, images, True).argmax(1), 7)
         extra["baseline_reference"]["name"] = f"{Path(reference).name} with mirror-image averaging (reference, same run, same images)"
-    if ckplus and Path(ckplus).exists():
+    if ckplus and Path(ckplus).exists() and ckplus_folds:
+        heldout = tuple(f for f in range(10) if f not in ckplus_folds)
+        extra["ckplus_heldout"] = dict(_ckplus_scores(model, str(ckplus), True, folds=heldout), folds=list(heldout))
+        if reference is not None:
+            extra["ckplus_heldout"]["start_model"] = _ckplus_scores(ref, str(ckplus), True, folds=heldout)
+    elif ckplus and Path(ckplus).exists():
         extra["cross_corpus_ckplus"] = _ckplus_scores(model, str(ckplus), True)
         if reference is not None:
             extra["cross_corpus_ckplus"]["reference"] = _ckplus_scores(ref, str(ckplus), True)
