@@ -813,7 +813,7 @@ def join_face(
 @app.command("quantize-face")
 def quantize_face(
     data: Annotated[Path, typer.Option(help="FER2013 folder or CSV (training faces calibrate the int8 ranges).")],
-    network: Annotated[str, typer.Option(help="Which shipped face CNN: ensemble or distilled.")] = "ensemble",
+    network: Annotated[str, typer.Option(help="Which shipped face CNN: ensemble, distilled or ck.")] = "ensemble",
     out: Annotated[Path | None, typer.Option(help="Graph to write (default: inside the installed package, where face.cnn looks).")] = None,
     num_images: Annotated[int, typer.Option(help="Calibration faces.")] = 512,
     seed: Annotated[int, typer.Option(help="Seed of the calibration draw.")] = 0,

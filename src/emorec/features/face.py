@@ -19,8 +19,8 @@ import numpy as np
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 from emorec.io.media import iter_video_frames
 
-__all__ = ["FACE_CNN_WEIGHTS", "NUM_LANDMARKS", "FaceCnnDistilledExtractor", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face", "detect_faces", "face_cnn_outputs",
-           "normalise_faces"]
+__all__ = ["FACE_CNN_WEIGHTS", "NUM_LANDMARKS", "FaceCnnCkExtractor", "FaceCnnDistilledExtractor", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face",
+           "detect_faces", "face_cnn_engine", "face_cnn_outputs", "normalise_faces"]
 
 NUM_LANDMARKS = 468
 _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
@@ -338,12 +338,13 @@ class FerExtractor(Extractor):
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(FER_CLASSES), "model": "fer mini-Xception (FER2013)"})
 
 
-FACE_CNN_WEIGHTS = {"ensemble": "face_cnn.safetensors", "distilled": "face_cnn_distilled.safetensors"}
-"""The shipped face CNNs: the 3-network snapshot ensemble (768-d embedding, what the fusion families were trained on) and
-one network distilled from it (256-d embedding, a third of the compute)."""
+FACE_CNN_WEIGHTS = {"ensemble": "face_cnn.safetensors", "distilled": "face_cnn_distilled.safetensors", "ck": "face_cnn_ck.safetensors"}
+"""The shipped face CNNs: the 3-network snapshot ensemble (768-d embedding, what the fusion families were trained on),
+one network distilled from it (256-d embedding, a third of the compute), and the ensemble's members fine-tuned on
+FER2013 + CK+ with class-balanced sampling and video-like degradations (``face_cnn_ck``, 768-d)."""
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=3)
 def _face_cnn(network: str = "ensemble"):
     from emorec.models.blocks import fold_batchnorm
     from emorec.models.face_cnn import load_face_model, tta_settings
@@ -426,6 +427,24 @@ def normalise_faces(crops: np.ndarray) -> np.ndarray:
     return ((batch[:, None].astype(np.float32) / 255.0 - INPUT_MEAN) / INPUT_STD).astype(np.float32)
 
 
+def face_cnn_engine(engine: str, views: str = "mirror", network: str = "ensemble") -> str:
+    """The engine :func:`face_cnn_outputs` runs when asked for ``engine``: ``"int8"`` only with mirror views and a shipped
+    int8 graph made from the installed weights, else ONNX Runtime in float32; ``"torch"`` as asked.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``engine``.
+    """
+    from emorec.features.face_int8 import int8_session
+
+    if engine not in ("onnxruntime", "int8", "torch"):
+        raise ValueError(f"face CNN engine must be 'onnxruntime', 'int8' or 'torch', not {engine!r}")
+    if engine == "int8" and (views != "mirror" or int8_session(network) is None):
+        return "onnxruntime"
+    return engine
+
+
 def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int = 64, engine: str = "onnxruntime", index: np.ndarray | None = None,
                      network: str = "ensemble") -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Expression embedding and class probabilities of grey face crops from the shipped ``face_cnn``.
@@ -444,7 +463,7 @@ def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int =
         back to the next when it cannot run (int8: no graph for these weights, or ``views="stored"``).
     index : (M,) int array or None
         Read only ``crops[index]`` (taken batch by batch: no copy of the selected crops); the outputs then have M rows.
-    network : {"ensemble", "distilled"}
+    network : {"ensemble", "distilled", "ck"}
         Which shipped face CNN (:data:`FACE_CNN_WEIGHTS`).
 
     Returns
@@ -458,14 +477,11 @@ def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int =
     from emorec.features.face_int8 import int8_session
     from emorec.models.face_cnn import class_probabilities
 
-    if engine not in ("onnxruntime", "int8", "torch"):
-        raise ValueError(f"face CNN engine must be 'onnxruntime', 'int8' or 'torch', not {engine!r}")
     model, classes, flip, shift = _face_cnn(network)
     if views == "mirror":
         shift = 0
-    session = int8_session(network) if engine == "int8" and shift == 0 else None
-    if session is None and engine != "torch":
-        session = _face_cnn_session(flip, shift, network)
+    engine = face_cnn_engine(engine, views, network)
+    session = int8_session(network) if engine == "int8" else _face_cnn_session(flip, shift, network) if engine == "onnxruntime" else None
     index = np.arange(len(crops)) if index is None else np.asarray(index)
     emb = np.zeros((len(index), model.embed_dim), np.float32)
     probs = np.zeros((len(index), len(classes)), np.float32)
@@ -537,20 +553,17 @@ class FaceCnnExtractor(Extractor):
         self.precision = precision
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        from emorec.features.face_int8 import int8_session
-
         face = deps["face.track"]
         mask = face["mask"]
         idx = np.flatnonzero(mask)
-        int8 = self.precision == "int8" and self.views == "mirror" and int8_session(self.network) is not None
-        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"], self.views, index=idx, network=self.network,
-                                                       engine="int8" if int8 else "onnxruntime")
+        engine = face_cnn_engine("int8" if self.precision == "int8" else "onnxruntime", self.views, self.network)
+        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"], self.views, index=idx, network=self.network, engine=engine)
         emb = np.zeros((mask.size, emb_sel.shape[1]), np.float32)
         probs = np.zeros((mask.size, len(classes)), np.float32)
         emb[idx], probs[idx] = emb_sel, probs_sel
-        model = "emorec face_cnn (FER2013)" if self.network == "ensemble" else f"emorec face_cnn {self.network} (FER2013)"
+        model = {"ensemble": "emorec face_cnn (FER2013)", "ck": "emorec face_cnn_ck (FER2013 + CK+)"}.get(self.network, f"emorec face_cnn {self.network} (FER2013)")
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": model,
-                                                                             "precision": "int8" if int8 else "float32"})
+                                                                             "precision": "int8" if engine == "int8" else "float32"})
 
 
 @EXTRACTORS.register("face.cnn_distilled")
@@ -562,3 +575,15 @@ class FaceCnnDistilledExtractor(FaceCnnExtractor):
     name = "face.cnn_distilled"
     version = "2"  # bump whenever the shipped weights or int8 graphs change
     network = "distilled"
+
+
+@EXTRACTORS.register("face.cnn_ck")
+class FaceCnnCkExtractor(FaceCnnExtractor):
+    """:class:`FaceCnnExtractor` with ``face_cnn_ck``: each member of the shipped ensemble fine-tuned on FER2013 plus
+    CK+ subject folds 0-4 (posed expressions), with class-balanced sampling and video-like degradations
+    (:mod:`emorec.training.face`, card ``docs/models/face_cnn.md``). The same compute as ``face.cnn``; its 768-d
+    embedding is not the one the fusion families were trained on (they keep reading ``face.cnn``). Same record arrays."""
+
+    name = "face.cnn_ck"
+    version = "1"  # bump whenever the shipped weights or int8 graphs change
+    network = "ck"

@@ -66,7 +66,7 @@ def quantize_face_cnn(network: str, calibration: np.ndarray, out: str | Path, de
 
     Parameters
     ----------
-    network : {"ensemble", "distilled"}
+    network : {"ensemble", "distilled", "ck"}
     calibration : (N, 48, 48) np.ndarray of uint8
         Grey training faces whose activations set the uint8 ranges (a few hundred; never test images).
     out : str or Path

