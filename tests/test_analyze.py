@@ -256,6 +256,12 @@ def test_photos_every_face_is_read(tmp_path):
     assert faces[["valence", "arousal"]].abs().max().max() <= 1
     for name in ("faces.csv", "annotated.png", "summary.json", "report.html", "landmarks.npz"):
         assert (tmp_path / "out" / name).is_file()
+    # read as analyze reads the primary face: the int8 graph by default, float32 on request, the same classes
+    assert result.summary["models"]["face"].startswith("face_cnn (int8")
+    exact = analyze_image(pair, None, face_precision="float32")
+    assert exact.summary["models"]["face"].startswith("face_cnn (float32") and list(exact.faces.emotion) == list(faces.emotion)
+    with pytest.raises(ValueError, match="fer_mini_xception"):
+        analyze_image(pair, None, face_model="fer_mini_xception")
     folder = tmp_path / "mixed"
     folder.mkdir()
     (folder / "pair.png").write_bytes(pair.read_bytes())

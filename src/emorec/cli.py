@@ -144,7 +144,7 @@ def analyze(
     store: Annotated[Path, typer.Option(help="Feature store reused across runs.")] = DEFAULT_STORE,
     transcript: Annotated[Path | None, typer.Option(help="Text file with a known transcript (single input file).")] = None,
     fusion: Annotated[str, typer.Option(help="Fusion of the modality readings (`emorec fusions` lists them).")] = "masked_mean",
-    face_model: Annotated[str, typer.Option(help="Face reading model: face_cnn or fer_mini_xception (`emorec models`).")] = "face_cnn",
+    face_model: Annotated[str, typer.Option(help="Face reading model: face_cnn, face_cnn_ck, face_cnn_distilled or fer_mini_xception (`emorec models`).")] = "face_cnn",
     voice_model: Annotated[str, typer.Option(help="Voice reading model: voice_probe or voice_tcn (`emorec models`).")] = "voice_probe",
     text_model: Annotated[str, typer.Option(help="Words reading model (`emorec models`).")] = "text_emobank",
     language: Annotated[str, typer.Option(help="Spoken language: auto (drop the words when the English-only recogniser is unsure the speech is English), "
@@ -160,9 +160,10 @@ def analyze(
     timeline.png and report.html. A batch continues past bad files and lists them at the end.
     """
     from emorec.errors import EmorecError
+    from emorec.pipelines.analyze import DEFAULT_FACE_MODEL, check_choices
     from emorec.pipelines.analyze import analyze as run
-    from emorec.pipelines.analyze import check_choices
     from emorec.pipelines.image import analyze_image, is_image
+    from emorec.readings.face import FACE_MODEL_NETWORKS
 
     choices = {"fusion": fusion, "face_model": face_model, "voice_model": voice_model, "text_model": text_model}
     try:  # checked before any file is read
@@ -194,7 +195,8 @@ def analyze(
         try:
             check_writable(target)
             if is_image(f):  # a photo: every face (no timeline)
-                result = analyze_image(f, target)
+                result = analyze_image(f, target, face_model=face_model if face_model in FACE_MODEL_NETWORKS else DEFAULT_FACE_MODEL,
+                                       face_precision=face_precision)
                 if bar is not None:
                     bar.update(100 - bar.n)
             else:

@@ -36,31 +36,50 @@ class PeopleExtractor(Extractor):
         Seconds a track may go undetected and keep its identity.
     max_side : int
         Frames are downscaled to this longest side before detection.
+    network : {"ensemble", "distilled", "ck"}
+        The shipped face CNN that reads each person (:data:`emorec.features.face.FACE_CNN_WEIGHTS`); ``analyze`` passes
+        its face model's.
+    precision : {"int8", "float32"}
+        As :class:`~emorec.features.face.FaceCnnExtractor`'s: a person's lane and the primary face's reading agree.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``network`` or ``precision``.
 
     Record arrays
     -------------
     boxes : (num_tracks, num_frames, 4) float32, ``x0, y0, x1, y1`` as fractions of the frame (NaN where absent)
     present : (num_tracks, num_frames) bool
     mouth : (num_tracks, num_frames) float32, mouth opening / face height (NaN where absent or no mesh)
-    probs : (num_tracks, num_frames, 7) float32, ``face_cnn`` class probabilities (FER2013 order; NaN where absent)
+    probs : (num_tracks, num_frames, 7) float32, the face CNN's class probabilities (FER2013 order; NaN where absent)
     score : (num_tracks, num_frames) float32, detector confidence
     mask : (num_frames,) bool, any face present
 
-    Meta: ``classes`` (of ``probs``), ``num_tracks``.
+    Meta: ``classes`` (of ``probs``), ``num_tracks``, ``network``, ``precision`` (which arithmetic ran).
     """
 
     name = "face.people"
-    version = "1"
+    version = "2"  # 2: the face CNN as the primary face reads it (int8 by default; the analyze face model's network)
     needs = "video"
 
-    def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640):
+    def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640, network: str = "ensemble", precision: str = "int8"):
+        from emorec.features.face import FACE_CNN_WEIGHTS
+
+        if network not in FACE_CNN_WEIGHTS:
+            raise ValueError(f"face.people network must be one of {sorted(FACE_CNN_WEIGHTS)}, not {network!r}")
+        if precision not in ("int8", "float32"):
+            raise ValueError(f"face.people precision must be 'int8' or 'float32', not {precision!r}")
         self.max_faces, self.max_gap, self.max_side = max_faces, max_gap, max_side
+        self.network, self.precision = network, precision
 
     def params(self):
-        return {"max_faces": self.max_faces, "max_gap": self.max_gap, "max_side": self.max_side}
+        return {"max_faces": self.max_faces, "max_gap": self.max_gap, "max_side": self.max_side, "network": self.network, "precision": self.precision}
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        from emorec.features.face import detect_faces, face_cnn_outputs
+        from emorec.features.face import detect_faces, face_cnn_engine, face_cnn_outputs
+
+        engine = face_cnn_engine("int8" if self.precision == "int8" else "onnxruntime", network=self.network)
 
         t = clip.num_frames
         gap = max(1, int(round(self.max_gap * clip.rate)))
@@ -108,10 +127,11 @@ class PeopleExtractor(Extractor):
             for k in ks:
                 boxes[j, k], score[j, k], mouth[j, k], _ = tr["frames"][k]
             present[j, ks] = True
-            _, p, classes = face_cnn_outputs(np.stack([tr["frames"][k][3] for k in ks]))
+            _, p, classes = face_cnn_outputs(np.stack([tr["frames"][k][3] for k in ks]), engine=engine, network=self.network)
             probs[j, ks] = p
         return Record({"boxes": boxes, "present": present, "mouth": mouth, "probs": probs, "score": score, "mask": present.any(axis=0)},
-                      {"classes": list(classes), "num_tracks": n, "detector": "mediapipe.face_detection(model_selection=1) on every 10 Hz frame"})
+                      {"classes": list(classes), "num_tracks": n, "detector": "mediapipe.face_detection(model_selection=1) on every 10 Hz frame",
+                       "network": self.network, "precision": "int8" if engine == "int8" else "float32"})
 
 
 def speech_envelope(audio: np.ndarray, sample_rate: int, num_frames: int, rate: float = 10.0) -> np.ndarray:

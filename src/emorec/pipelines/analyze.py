@@ -24,7 +24,7 @@ from emorec.fusion import DEFAULT_FUSION, FUSIONS, create_fusion
 from emorec.pipelines.result import Analysis, AnalysisResult
 from emorec.pipelines.tables import segments_table, summary, timeline_table, words_table
 from emorec.readings import FACE_MODELS, TEXT_MODELS, VOICE_MODELS, readings_of
-from emorec.readings.face import FACE_MODEL_EXTRACTORS
+from emorec.readings.face import FACE_MODEL_EXTRACTORS, FACE_MODEL_NETWORKS
 from emorec.store import FeatureStore
 
 __all__ = ["DEFAULT_FACE_MODEL", "DEFAULT_TEXT_MODEL", "DEFAULT_VOICE_MODEL", "Analysis", "AnalysisResult", "analyze", "check_choices"]
@@ -169,7 +169,8 @@ def analyze(
     features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip_input, release=True, concurrent=concurrent)
     people = None
     if several_faces(features):  # more than one person: track everyone, find who speaks (face.people)
-        extra = extract_clip(path, store, ("face.people",), clip=clip_input)
+        people_params = {"network": FACE_MODEL_NETWORKS.get(face_model, "ensemble"), "precision": face_precision}
+        extra = extract_clip(path, store, ("face.people",), {"face.people": people_params}, clip=clip_input)
         features.records["face.people"] = extra.records["face.people"]
         people = people_outputs(features, clip_input.audio if features.records.get("audio.vad") is not None else np.zeros(0), SAMPLE_RATE)
     language_check = check_language(features, language)  # non-English speech: the words are dropped, with a note

