@@ -182,8 +182,7 @@ def extract_clip(
             return
         if any(dep not in keys for dep in ext.requires):
             return  # a dependency was skipped
-        key = ext.key(clip.media_hash, {d: keys[d] for d in ext.requires})
-        keys[ext.name] = key
+        key = keys[ext.name] = _store_key(ext, clip, keys)
         if store is not None and store.has(key):
             records[ext.name] = store.load(key)
             reused.append(ext.name)
@@ -258,6 +257,11 @@ def extract_clip(
     return ClipFeatures.from_records(clip.path, clip.media_hash, clip.duration, clip.num_frames, records, notes)
 
 
+def _store_key(ext: Extractor, clip: ClipInput, keys: dict[str, str]) -> str:
+    """The feature-store key of ``ext``'s record for ``clip``, given its dependencies' keys (``keys``, by extractor name)."""
+    return ext.key(clip.media_hash, {d: keys[d] for d in ext.requires})
+
+
 def _warm_ahead(chain: Sequence[Extractor], clip: ClipInput, store: FeatureStore | None) -> threading.Thread | None:
     """Load, on a helper thread, the models of the extractors in ``chain`` that will compute on ``clip`` (not in the
     store), in chain order (:meth:`Extractor.warm`), so that the speech recogniser's and the text model's loading
@@ -269,7 +273,7 @@ def _warm_ahead(chain: Sequence[Extractor], clip: ClipInput, store: FeatureStore
     for ext in chain:
         if not ext.available(clip) or any(dep not in keys for dep in ext.requires):
             continue
-        keys[ext.name] = ext.key(clip.media_hash, {d: keys[d] for d in ext.requires})
+        keys[ext.name] = _store_key(ext, clip, keys)
         if type(ext).warm is not Extractor.warm and (store is None or not store.has(keys[ext.name])):
             todo.append(ext)
     if not todo:
