@@ -408,7 +408,8 @@ def test_two_thread_scheduler_balances_and_keeps_dependencies():
 
 def test_models_are_loaded_ahead_for_the_steps_that_will_compute(talking_head, tmp_path):
     """On a short clip the models of steps that will compute are loaded ahead, in chain order, on a helper thread; steps
-    whose records are in the store load nothing; the locked loaders load a model once when two threads ask at once."""
+    whose records are in the store load nothing; no load outlives extract_clip (a thread killed inside a native loader at
+    exit aborted `emorec evaluate-av` with status 134); the locked loaders load a model once when two threads ask at once."""
     import threading
 
     from emorec.clip import Record
@@ -441,6 +442,17 @@ def test_models_are_loaded_ahead_for_the_steps_that_will_compute(talking_head, t
     _warm_ahead(chain, clip, store).join()
     assert warmed == ["asr", "text"]
     assert _warm_ahead(chain[:1], clip, None) is None
+
+    class Slow(Step):  # a load in progress when the clip is done (its step was skipped): finish() waits for it, starts no other
+        def warm(self):
+            time.sleep(0.3)
+            warmed.append(self.name)
+
+    warmed.clear()
+    warmer = _warm_ahead([Slow("asr"), Slow("text")], clip, None)
+    time.sleep(0.1)
+    warmer.finish()
+    assert warmed == ["asr"] and not warmer.is_alive()
 
     loads = []
 

@@ -237,12 +237,15 @@ def extract_clip(
                 clip.release_audio()  # every audio extractor has run: the waveform of a long file leaves memory
 
     if concurrent and clip.info.has_audio and clip.info.has_video:
-        if clip.duration < BALANCE_BELOW:
-            _warm_ahead(chain, clip, store)
-        clip.audio  # noqa: B018  (decoded before the threads start: clip.num_frames depends on it)
-        # below BALANCE_BELOW seconds two steps of one modality may run at once (the cores stay busy when one branch
-        # is done); longer files keep one audio and one video step at a time, so peak memory stays flat
-        _run_two_threads(chain, run, finish, same_modality=clip.duration < BALANCE_BELOW)
+        warmer = _warm_ahead(chain, clip, store) if clip.duration < BALANCE_BELOW else None
+        try:
+            clip.audio  # noqa: B018  (decoded before the threads start: clip.num_frames depends on it)
+            # below BALANCE_BELOW seconds two steps of one modality may run at once (the cores stay busy when one branch
+            # is done); longer files keep one audio and one video step at a time, so peak memory stays flat
+            _run_two_threads(chain, run, finish, same_modality=clip.duration < BALANCE_BELOW)
+        finally:
+            if warmer is not None:
+                warmer.finish()  # no load may outlive the call: a thread inside a native loader at exit aborts Python
     else:
         for ext in chain:
             run(ext)
@@ -262,12 +265,36 @@ def _store_key(ext: Extractor, clip: ClipInput, keys: dict[str, str]) -> str:
     return ext.key(clip.media_hash, {d: keys[d] for d in ext.requires})
 
 
-def _warm_ahead(chain: Sequence[Extractor], clip: ClipInput, store: FeatureStore | None) -> threading.Thread | None:
+class _Warmer(threading.Thread):
+    """The helper thread of :func:`_warm_ahead`: loads the models of ``todo`` in order until :meth:`finish`."""
+
+    def __init__(self, todo: list[Extractor]):
+        super().__init__(name="emorec-warm", daemon=True)
+        self.todo, self.stopped = todo, threading.Event()
+
+    def run(self) -> None:
+        for ext in self.todo:
+            if self.stopped.is_set():
+                return
+            try:
+                ext.warm()
+            except Exception:  # noqa: BLE001  (the step raises it with the file's name)
+                pass
+
+    def finish(self) -> None:
+        """Start no further load and wait for the one in progress (a step that was skipped, e.g. the speech recogniser on
+        silence, may leave one running). A daemon thread still inside a native loader (an ONNX Runtime session being
+        built) when the interpreter exits is killed there, and the C++ runtime aborts the process (exit status 134)."""
+        self.stopped.set()
+        self.join()
+
+
+def _warm_ahead(chain: Sequence[Extractor], clip: ClipInput, store: FeatureStore | None) -> _Warmer | None:
     """Load, on a helper thread, the models of the extractors in ``chain`` that will compute on ``clip`` (not in the
     store), in chain order (:meth:`Extractor.warm`), so that the speech recogniser's and the text model's loading
     overlaps the first steps instead of waiting for them (6 s clip: ≈ 1.6 s less). The loaders are locked caches: a step
-    that needs a model being loaded waits for it. Failures are left for the step itself to raise. Returns the thread
-    (None when nothing is to be loaded)."""
+    that needs a model being loaded waits for it. Failures are left for the step itself to raise. Returns the started
+    thread (None when nothing is to be loaded); the caller calls its ``finish()`` before returning."""
     keys: dict[str, str] = {}
     todo = []
     for ext in chain:
@@ -278,17 +305,9 @@ def _warm_ahead(chain: Sequence[Extractor], clip: ClipInput, store: FeatureStore
             todo.append(ext)
     if not todo:
         return None
-
-    def warm() -> None:
-        for ext in todo:
-            try:
-                ext.warm()
-            except Exception:  # noqa: BLE001  (the step raises it with the file's name)
-                pass
-
-    thread = threading.Thread(target=warm, name="emorec-warm", daemon=True)
-    thread.start()
-    return thread
+    warmer = _Warmer(todo)
+    warmer.start()
+    return warmer
 
 
 def _release(records: dict[str, Record], chain: Sequence[Extractor], done: set[str]) -> None:
