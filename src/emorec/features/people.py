@@ -36,7 +36,7 @@ class PeopleExtractor(Extractor):
         Seconds a track may go undetected and keep its identity.
     max_side : int
         Frames are downscaled to this longest side before detection.
-    network : {"ensemble", "distilled", "ck"}
+    network : {"ensemble", "distilled"}
         The shipped face CNN that reads each person (:data:`emorec.features.face.FACE_CNN_WEIGHTS`); ``analyze`` passes
         its face model's.
     precision : {"int8", "float32"}

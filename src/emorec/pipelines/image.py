@@ -85,7 +85,7 @@ def _annotate(image: np.ndarray, faces: pd.DataFrame) -> np.ndarray:
 
 
 def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: int = 20, face_model: str = "face_cnn",
-                  face_precision: str = "int8") -> ImageResult:
+                  face_precision: str = "int8", face_weights: str | Path | None = None) -> ImageResult:
     """Read every face of a still image.
 
     Parameters
@@ -96,10 +96,12 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
         Folder for the outputs; None writes nothing.
     max_faces : int
         The most confident faces kept.
-    face_model : {"face_cnn", "face_cnn_distilled", "face_cnn_ck"}
+    face_model : {"face_cnn", "face_cnn_distilled"}
         Which shipped face CNN reads the faces (:data:`emorec.readings.face.FACE_MODEL_NETWORKS`).
     face_precision : {"int8", "float32"}
         Its arithmetic, as in ``analyze`` (int8 where the package has the graph).
+    face_weights : str, Path or None
+        A user's face_cnn weights instead of the shipped network (float32).
 
     Returns
     -------
@@ -110,16 +112,18 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
     MediaError
         Missing, empty or unreadable file, or no face found.
     ValueError
-        Unknown ``face_model`` or ``face_precision``.
+        Unknown ``face_model`` or ``face_precision``; ``face_weights`` that are not face_cnn weights.
+    FileNotFoundError
+        No file at ``face_weights``.
     """
-    from emorec.features.face import detect_faces, face_cnn_engine, face_cnn_outputs
+    from emorec.features.face import check_face_weights, detect_faces, face_cnn_engine, face_cnn_outputs
     from emorec.readings.face import FACE_MODEL_NETWORKS
 
     if face_model not in FACE_MODEL_NETWORKS:
         raise ValueError(f"images are read by one of {sorted(FACE_MODEL_NETWORKS)}, not {face_model!r}")
     if face_precision not in ("int8", "float32"):
         raise ValueError(f"face precision must be 'int8' or 'float32', not {face_precision!r}")
-    network = FACE_MODEL_NETWORKS[face_model]
+    network = FACE_MODEL_NETWORKS[face_model] if face_weights is None else str(check_face_weights(face_weights))
 
     path = Path(path)
     image = _read(path)
@@ -137,7 +141,7 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
     summary = {"file": str(path), "kind": "image", "width": w, "height": h, "num_faces": len(faces),
                "faces": json.loads(faces.to_json(orient="records")), "gaps": [] if np.isfinite(landmarks).all() else
                [f"face landmarks not found for {int((~np.isfinite(landmarks).all(axis=(1, 2))).sum())} face(s): cropped from the box, unrotated"],
-               "models": {"face": f"{face_model} ({'int8' if engine == 'int8' else 'float32'}, mirror-image averaging) on eye-aligned 48×48 grey crops; "
+               "models": {"face": f"{face_model if face_weights is None else Path(face_weights).name} ({'int8' if engine == 'int8' else 'float32'}, mirror-image averaging) on eye-aligned 48×48 grey crops; "
                                   "MediaPipe face detection + face mesh"}}
     result = ImageResult(path, faces, landmarks, _annotate(image, faces), summary)
     if out is not None:

