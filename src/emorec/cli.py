@@ -168,7 +168,7 @@ def analyze(
 
     choices = {"fusion": fusion, "face_model": face_model, "voice_model": voice_model, "text_model": text_model}
     try:  # checked before any file is read
-        check_choices(**choices, face_weights=face_weights)
+        check_choices(**choices, face_weights=face_weights, face_precision=face_precision)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     from emorec.pipelines.batch import check_writable, output_folders
@@ -752,7 +752,7 @@ def evaluate_av_command(
     from emorec.pipelines.analyze import check_choices
 
     try:
-        check_choices(fusion, face_model, voice_model, text_model, face_weights)
+        check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision)
         r = evaluate_av(corpus, data or Path("../shared/data/av_clips") / corpus, store, fusion, face_model, voice_model, text_model, results,
                         face_precision, face_weights)
     except (EmorecError, ValueError, FileNotFoundError) as exc:

