@@ -157,6 +157,10 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
         np.testing.assert_allclose(torch.softmax(again(x), 1).numpy(), torch.softmax(ensemble(x), 1).numpy(), atol=5e-3)
     with pytest.raises(FileNotFoundError, match="nowhere.safetensors"):
         load_face_model(tmp_path / "nowhere.safetensors")
+    from emorec.models.weights import shipped_path
+
+    with pytest.raises(ValueError, match="voice_probe.safetensors: not face_cnn weights"):  # another model's file, named
+        load_face_model(shipped_path("voice_probe.safetensors"))
 
 
 def test_join_face_models_makes_one_ensemble_of_single_networks_and_ensembles(tmp_path):

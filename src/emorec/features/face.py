@@ -381,8 +381,8 @@ def check_face_weights(path: str | Path) -> Path:
         raise FileNotFoundError(f"{path}: no face_cnn weights there")
     try:
         _, info = load_face_model(path)
-    except Exception as exc:  # noqa: BLE001  (safetensors, metadata and state-dict errors alike)
-        raise ValueError(f"{path}: not face_cnn weights ({type(exc).__name__}: {exc})") from exc
+    except ValueError as exc:  # not safetensors, or another model's weights
+        raise ValueError(str(exc) if "not face_cnn weights" in str(exc) else f"{path}: not face_cnn weights ({exc})") from exc
     if tuple(info["classes"]) != tuple(FER_CLASSES):
         raise ValueError(f"{path}: face_cnn weights over {info['classes']}, not the 7 FER2013 classes the face reading uses")
     return path.resolve()

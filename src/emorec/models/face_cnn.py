@@ -138,12 +138,19 @@ def load_face_model(path: str | Path) -> tuple[FaceCNN | FaceSnapshotEnsemble, d
     ------
     FileNotFoundError
         No file at ``path``.
+    ValueError
+        Not a safetensors file, or another model's weights (no face_cnn metadata, or tensors that do not fit).
     """
     state, meta = read_weights(path)
-    info = meta["info"]
+    info = meta.get("info")
+    if not isinstance(info, dict) or not all(k in info for k in ("classes", "width", "dropout")):
+        raise ValueError(f"{path}: not face_cnn weights (no face_cnn metadata: classes, width, dropout)")
     members = [FaceCNN(len(info["classes"]), info["width"], info["dropout"]) for _ in range(int(info.get("members", 1)))]
     model = members[0] if len(members) == 1 else FaceSnapshotEnsemble(members)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: not face_cnn weights of the size its metadata gives ({str(exc).splitlines()[0]})") from exc
     model.info_ = info
     return model.eval(), info
 
