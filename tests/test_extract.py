@@ -443,14 +443,17 @@ def test_models_are_loaded_ahead_for_the_steps_that_will_compute(talking_head, t
     assert warmed == ["asr", "text"]
     assert _warm_ahead(chain[:1], clip, None) is None
 
+    loading = threading.Event()
+
     class Slow(Step):  # a load in progress when the clip is done (its step was skipped): finish() waits for it, starts no other
         def warm(self):
+            loading.set()
             time.sleep(0.3)
             warmed.append(self.name)
 
     warmed.clear()
     warmer = _warm_ahead([Slow("asr"), Slow("text")], clip, None)
-    time.sleep(0.1)
+    assert loading.wait(10)
     warmer.finish()
     assert warmed == ["asr"] and not warmer.is_alive()
 
