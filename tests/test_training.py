@@ -52,6 +52,45 @@ def test_tiny_face_training(tmp_path):
     assert evaluate_face_weights(tmp_path / "w3.safetensors", SHARED / "fer2013")["wa"] == pytest.approx(third["test"]["wa"])
 
 
+@needs_shared
+def test_face_training_on_a_users_own_face_folders(tmp_path):
+    """A user's face corpus laid out as train/val/test/<class>/ (here CK+ subjects, disjoint between the splits, in
+    folders spelt anger / Happiness / sadness …) trains face_cnn: the epoch is chosen on val/, test/ is scored, and
+    the exported weights give the same figure again; unknown classes and a missing split are refused by name."""
+    import shutil
+
+    from emorec.data.images import load_ckplus, load_face_folders
+    from emorec.errors import DatasetError
+    from emorec.training.face import FaceTrainConfig, evaluate_face_weights, train_face
+
+    spelled = {"anger": "anger", "disgust": "Disgust", "fear": "fear", "happy": "Happiness", "sadness": "sadness", "surprise": "surprised"}
+    ck = load_ckplus(SHARED / "ckplus48")
+    ck = ck[ck.emotion != "contempt"]
+    corpus = tmp_path / "my_faces"
+    for split, folds in (("train", range(0, 6)), ("val", (6, 7)), ("test", (8, 9))):
+        part = ck[ck.fold.isin(folds)].groupby("emotion").head(12)
+        for row in part.itertuples():
+            target = corpus / split / spelled[row.emotion] / Path(row.path).name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(row.path, target)
+    table = load_face_folders(corpus)
+    assert set(table.split) == {"train", "val", "test"} and set(table.emotion) == {"angry", "disgust", "fear", "happy", "sad", "surprise"}
+    cfg = FaceTrainConfig(data=str(corpus), ckplus=None, run_dir=str(tmp_path / "run"), width=8, epochs=2, batch_size=16, patience=5,
+                          out=str(tmp_path / "mine.safetensors"), results=str(tmp_path / "r.json"))
+    result = train_face(cfg)
+    n_test = int((table.split == "test").sum())
+    assert result["test"]["num_samples"] == result["baseline_fer_mini_xception"]["num_samples"] == n_test
+    assert result["dataset"] == f"my_faces test/ ({n_test} images)" and "select the epoch on val/" in result["protocol"]
+    assert evaluate_face_weights(cfg.out, corpus)["wa"] == pytest.approx(result["test"]["wa"])
+    (corpus / "train" / "contempt").mkdir()
+    with pytest.raises(DatasetError, match="contempt"):
+        load_face_folders(corpus)
+    shutil.rmtree(corpus / "train" / "contempt")
+    shutil.rmtree(corpus / "val")
+    with pytest.raises(DatasetError, match="val/ is missing"):
+        load_face_folders(corpus)
+
+
 def test_distillation_loss():
     """Hinton et al.'s loss: zero distillation term when the student matches the teacher at the temperature, the plain
     cross-entropy with weight 0 and for integer (validation) targets, and a gradient towards the teacher."""

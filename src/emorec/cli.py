@@ -331,7 +331,7 @@ def train_voice_probe(
 
 @train_app.command("face_cnn")
 def train_face_cnn(
-    data: Annotated[Path, typer.Option(help="FER2013 folder (train/, test/) or fer2013.csv.")],
+    data: Annotated[Path, typer.Option(help="FER2013 folder (train/, test/) or fer2013.csv, or your face crops as train/, val/, test/ with a folder per class.")],
     ckplus: Annotated[Path | None, typer.Option(help="CK+48 folder for the cross-corpus check.")] = None,
     run_dir: Annotated[Path, typer.Option(help="Checkpoints and logs (a rerun resumes from last.ckpt).")] = Path("runs/face_cnn"),
     out: Annotated[Path, typer.Option(help="Exported weights (safetensors).")] = Path("face_cnn.safetensors"),
@@ -769,7 +769,7 @@ def evaluate_av_command(
 @app.command()
 def evaluate(
     weights: Annotated[Path, typer.Argument(help="Exported face_cnn weights (safetensors).")],
-    data: Annotated[Path, typer.Option(help="FER2013 folder or CSV.")],
+    data: Annotated[Path, typer.Option(help="FER2013 folder or CSV, or your train/val/test face folders (the test split is scored).")],
     results: Annotated[Path | None, typer.Option(help="Write a result document (F13, as analyze reads faces) for `emorec results`.")] = None,
     name: Annotated[str, typer.Option(help="With --results: the model's name in the table.")] = "face_cnn",
     ckplus: Annotated[Path | None, typer.Option(help="With --results: CK+48 folder for the cross-corpus check.")] = None,

@@ -6,7 +6,10 @@ FER2013 is read from either layout: the image-folder copy
 ``PrivateTest_*``) or the original ``fer2013.csv`` (emotion, pixels, Usage).
 Standard split: Training (28,709) / PublicTest (3,589, validation) /
 PrivateTest (3,589, test). CK+48: ``<class>/S<subject>_<seq>_<frame>.png``,
-split by subject, never by image.
+split by subject, never by image. A user's own face crops (e.g. RAF-DB's aligned
+images, or AffectNet's 7 basic classes): ``{train,val,test}/<class>/*`` with the
+7 FER2013 classes as folder names (common spellings such as ``anger``,
+``happiness``, ``sadness`` accepted), read by :func:`load_face_folders`.
 """
 
 from __future__ import annotations
@@ -19,9 +22,16 @@ import pandas as pd
 from emorec.emotion_space import FER_CLASSES
 from emorec.errors import DatasetError
 
-__all__ = ["CKPLUS_CLASSES", "FER_CLASSES", "load_ckplus", "load_fer2013", "read_images", "subject_folds"]
+__all__ = ["CKPLUS_CLASSES", "FACE_CLASS_ALIASES", "FER_CLASSES", "load_ckplus", "load_face_corpus", "load_face_folders", "load_fer2013", "read_images",
+           "subject_folds"]
 
 CKPLUS_CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")
+
+FACE_CLASS_ALIASES = {"anger": "angry", "disgusted": "disgust", "fearful": "fear", "afraid": "fear", "happiness": "happy", "joy": "happy",
+                      "sadness": "sad", "surprised": "surprise"}
+"""Other spellings of the FER2013 classes accepted as class folder names by :func:`load_face_folders`."""
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 def load_fer2013(root: str | Path) -> pd.DataFrame:
@@ -68,6 +78,55 @@ def load_fer2013(root: str | Path) -> pd.DataFrame:
     if not rows:
         raise DatasetError(root, "no FER2013 images found")
     return pd.DataFrame(rows)
+
+
+def load_face_folders(root: str | Path) -> pd.DataFrame:
+    """Index a user's face-expression corpus laid out as ``{train,val,test}/<class>/<image>``: face crops (any size; read
+    grey and resized to 48×48 for ``face_cnn``), class folders named by the 7 FER2013 classes or a spelling in
+    :data:`FACE_CLASS_ALIASES` (case ignored). ``val`` chooses the epoch (as FER2013's PublicTest), ``test`` is scored once.
+    Keep subjects disjoint between the splits for a subject-independent figure.
+
+    Returns
+    -------
+    DataFrame with columns path, label (0-6 in :data:`FER_CLASSES` order), emotion, split ("train", "val", "test").
+
+    Raises
+    ------
+    DatasetError
+        A missing split folder, an unknown class folder (contempt, for instance: FER2013's classes are the model's), or a
+        split without images.
+    """
+    root = Path(root)
+    rows = []
+    for split in ("train", "val", "test"):
+        part = root / split
+        if not part.is_dir():
+            raise DatasetError(root, f"a face corpus folder must hold train/, val/ and test/ with one folder per class; {split}/ is missing")
+        for class_dir in sorted(p for p in part.iterdir() if p.is_dir()):
+            name = class_dir.name.lower()
+            emotion = FACE_CLASS_ALIASES.get(name, name)
+            if emotion not in FER_CLASSES:
+                raise DatasetError(class_dir, f"unknown class folder (expected one of {FER_CLASSES} or {sorted(FACE_CLASS_ALIASES)})")
+            for path in sorted(p for p in class_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+                rows.append({"path": str(path), "label": FER_CLASSES.index(emotion), "emotion": emotion, "split": split})
+        if not any(r["split"] == split for r in rows):
+            raise DatasetError(part, "no images (.jpg, .png, .bmp, .webp, .tif) in its class folders")
+    return pd.DataFrame(rows)
+
+
+def load_face_corpus(root: str | Path) -> pd.DataFrame:
+    """FER2013 (``fer2013.csv`` or its ``{train,test}`` image folders) or a user's ``{train,val,test}/<class>`` face
+    corpus (:func:`load_face_folders`), whichever ``root`` holds; the same columns either way.
+
+    Raises
+    ------
+    DatasetError
+        Neither layout.
+    """
+    root = Path(root)
+    if (root / "val").is_dir() and not (root / "fer2013.csv").exists() and root.suffix != ".csv":
+        return load_face_folders(root)
+    return load_fer2013(root)
 
 
 def load_ckplus(root: str | Path, num_folds: int = 10) -> pd.DataFrame:

