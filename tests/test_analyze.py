@@ -323,3 +323,11 @@ def test_two_people_the_speaking_one_is_found(tmp_path, session_store, speaking)
         assert abs(sum(p["probabilities"].values()) - 1) < 1e-3 and p["seconds_visible"] > 3
     single = analyze(DATA / "talking_head.mp4", None, store=session_store, plot=False)
     assert "people" not in single.summary and "faces" not in single.tables  # one person: nothing more is run
+    if speaking == "talking_head":  # a user's face weights read every person too
+        from emorec.models.weights import shipped_path
+
+        own = tmp_path / "my_face.safetensors"
+        own.write_bytes(shipped_path("face_cnn_distilled.safetensors").read_bytes())
+        mine = analyze(video, None, store=session_store, plot=False, face_weights=own)
+        assert len(mine.summary["people"]) == 2
+        assert not np.allclose(mine.tables["faces"].filter(like="prob_").to_numpy(float), faces.filter(like="prob_").to_numpy(float), atol=1e-3)

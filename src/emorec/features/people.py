@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
@@ -36,16 +38,18 @@ class PeopleExtractor(Extractor):
         Seconds a track may go undetected and keep its identity.
     max_side : int
         Frames are downscaled to this longest side before detection.
-    network : {"ensemble", "distilled"}
-        The shipped face CNN that reads each person (:data:`emorec.features.face.FACE_CNN_WEIGHTS`); ``analyze`` passes
-        its face model's.
+    network : {"ensemble", "distilled"} or str
+        The shipped face CNN that reads each person (:data:`emorec.features.face.FACE_CNN_WEIGHTS`), or the path of a
+        user's face_cnn weights (their digest enters the store key); ``analyze`` passes its face model's.
     precision : {"int8", "float32"}
         As :class:`~emorec.features.face.FaceCnnExtractor`'s: a person's lane and the primary face's reading agree.
 
     Raises
     ------
     ValueError
-        Unknown ``network`` or ``precision``.
+        Unknown ``precision``, or a ``network`` file that is not face_cnn weights.
+    FileNotFoundError
+        ``network`` is neither a shipped network nor a file.
 
     Record arrays
     -------------
@@ -64,20 +68,24 @@ class PeopleExtractor(Extractor):
     needs = "video"
 
     def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640, network: str = "ensemble", precision: str = "int8"):
-        from emorec.features.face import FACE_CNN_WEIGHTS
+        from emorec.features.face import FACE_CNN_WEIGHTS, check_face_weights
 
         if network not in FACE_CNN_WEIGHTS:
-            raise ValueError(f"face.people network must be one of {sorted(FACE_CNN_WEIGHTS)}, not {network!r}")
+            network = str(check_face_weights(network))
         if precision not in ("int8", "float32"):
             raise ValueError(f"face.people precision must be 'int8' or 'float32', not {precision!r}")
         self.max_faces, self.max_gap, self.max_side = max_faces, max_gap, max_side
         self.network, self.precision = network, precision
 
     def params(self):
-        return {"max_faces": self.max_faces, "max_gap": self.max_gap, "max_side": self.max_side, "network": self.network, "precision": self.precision}
+        from emorec.features.face import FACE_CNN_WEIGHTS
+        from emorec.models.weights import weights_digest
+
+        network = self.network if self.network in FACE_CNN_WEIGHTS else f"weights {weights_digest(self.network)}"  # a file: by content
+        return {"max_faces": self.max_faces, "max_gap": self.max_gap, "max_side": self.max_side, "network": network, "precision": self.precision}
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        from emorec.features.face import detect_faces, face_cnn_engine, face_cnn_outputs
+        from emorec.features.face import FACE_CNN_WEIGHTS, detect_faces, face_cnn_engine, face_cnn_outputs
 
         engine = face_cnn_engine("int8" if self.precision == "int8" else "onnxruntime", network=self.network)
 
@@ -131,7 +139,8 @@ class PeopleExtractor(Extractor):
             probs[j, ks] = p
         return Record({"boxes": boxes, "present": present, "mouth": mouth, "probs": probs, "score": score, "mask": present.any(axis=0)},
                       {"classes": list(classes), "num_tracks": n, "detector": "mediapipe.face_detection(model_selection=1) on every 10 Hz frame",
-                       "network": self.network, "precision": "int8" if engine == "int8" else "float32"})
+                       "network": self.network if self.network in FACE_CNN_WEIGHTS else Path(self.network).name,
+                       "precision": "int8" if engine == "int8" else "float32"})
 
 
 def speech_envelope(audio: np.ndarray, sample_rate: int, num_frames: int, rate: float = 10.0) -> np.ndarray:
