@@ -19,8 +19,16 @@ def concat_to(src: Path, dst: Path, seconds: float) -> Path:
     if dst.exists():
         return dst
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(src)) as probe:
-        duration = probe.duration / av.time_base
+    with av.open(str(src)) as probe:  # the period: the longest stream's span from its first DTS to its last packet's end
+        first: dict[int, float] = {}
+        end: dict[int, float] = {}
+        for packet in probe.demux():
+            if packet.dts is None or packet.stream.type not in ("audio", "video"):
+                continue
+            t = float(packet.dts * packet.time_base)
+            first.setdefault(packet.stream.index, t)
+            end[packet.stream.index] = max(end.get(packet.stream.index, t), float((packet.pts + (packet.duration or 0)) * packet.time_base))
+        duration = max(end[i] - first[i] for i in end)
     repeats = int(seconds // duration) + 1
     with av.open(str(dst), "w") as out:
         with av.open(str(src)) as first:

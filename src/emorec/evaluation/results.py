@@ -322,7 +322,11 @@ def write_results(results_dir: str | Path = "results", out: str | Path = "docs/r
             for row in d["rows"]:
                 cpu = f"{row['cpu_use']:.2f}" if "cpu_use" in row else ""
                 peak = f"{row['peak_mib']:.0f}" if row.get("peak_mib") else ""
-                lines.append(f"| {d['name']} | {row['input']} | {row['media_seconds']:.1f} | {row['seconds']:.1f} | {row['real_time_factor']:.3f} | {peak} | "
+                what = row["input"] + (f": {row['images_per_second']:.2f} images/s, {row['ms_per_face']:.0f} ms per face" if "images_per_second" in row else "") \
+                    + (f"; cost per face {row['per_face_ratio']:.2f} × the single-person path" if "per_face_ratio" in row else "")
+                media = f"{row['media_seconds']:.1f}" if "media_seconds" in row else ""
+                rtf = f"{row['real_time_factor']:.3f}" if "real_time_factor" in row else ""
+                lines.append(f"| {d['name']} | {what} | {media} | {row['seconds']:.1f} | {rtf} | {peak} | "
                              f"{cpu} | {d.get('machine', '')} | {d.get('date', '')} | {d.get('commit', '')} |")
         lines.append("")
     lines += _clip_tables(entries)
