@@ -1,9 +1,11 @@
 """Several people in a video: every face tracked with its own identity and reading, and who is speaking.
 
-- ``face.people`` (:class:`PeopleExtractor`): on each 10 Hz frame every face is detected (MediaPipe), associated with the
-  existing tracks by box overlap (IoU > 0.3, greedy, best overlap first) — a track that misses frames keeps its identity
-  for up to ``max_gap`` seconds (re-identification after short occlusions or missed detections) — and given its face-mesh
-  mouth opening (inner-lip gap / face height) and an eye-aligned grey crop, read by ``face_cnn`` (7 class probabilities).
+- ``face.people`` (:class:`PeopleExtractor`): every ``detect_every``-th 10 Hz frame every face is detected (MediaPipe),
+  associated with the existing tracks by box overlap (IoU > 0.3, greedy, best overlap first) — a track that misses frames
+  keeps its identity for up to ``max_gap`` seconds (re-identification after short occlusions or missed detections); on
+  the frames between, each face is followed by its face mesh (as ``face.track`` follows the primary face), and where a
+  mesh loses its face the detector runs on that frame. Each face gets its face-mesh mouth opening (inner-lip gap / face
+  height) and an eye-aligned grey crop, read by ``face_cnn`` (7 class probabilities).
 - :func:`active_speaker`: audio-visual synchrony (the heuristic of the active-speaker literature, e.g. Chung & Zisserman's
   SyncNet idea without a learned embedding): per sliding window, the Pearson correlation between each track's mouth
   opening and the speech energy envelope; each run of speech frames (in pieces of at most one window) goes to the track
@@ -38,6 +40,8 @@ class PeopleExtractor(Extractor):
         Seconds a track may go undetected and keep its identity.
     max_side : int
         Frames are downscaled to this longest side before detection.
+    detect_every : int
+        Grid frames between full-frame detections (1 = every frame); a face that enters is found at the next detection.
     network : {"ensemble", "distilled"} or str
         The shipped face CNN that reads each person (:data:`emorec.features.face.FACE_CNN_WEIGHTS`), or the path of a
         user's face_cnn weights (their digest enters the store key); ``analyze`` passes its face model's.
@@ -64,10 +68,11 @@ class PeopleExtractor(Extractor):
     """
 
     name = "face.people"
-    version = "2"  # 2: the face CNN as the primary face reads it (int8 by default; the analyze face model's network)
+    version = "3"  # 2: the face CNN as the primary face reads it (int8 by default); 3: faces followed by the mesh between detections
     needs = "video"
 
-    def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640, network: str = "ensemble", precision: str = "int8"):
+    def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640, network: str = "ensemble", precision: str = "int8",
+                 detect_every: int = 3):
         from emorec.features.face import FACE_CNN_WEIGHTS, check_face_weights
 
         if network not in FACE_CNN_WEIGHTS:
@@ -76,26 +81,50 @@ class PeopleExtractor(Extractor):
             raise ValueError(f"face.people precision must be 'int8' or 'float32', not {precision!r}")
         self.max_faces, self.max_gap, self.max_side = max_faces, max_gap, max_side
         self.network, self.precision = network, precision
+        self.detect_every = max(1, int(detect_every))
 
     def params(self):
         from emorec.features.face import FACE_CNN_WEIGHTS
         from emorec.models.weights import weights_digest
 
         network = self.network if self.network in FACE_CNN_WEIGHTS else f"weights {weights_digest(self.network)}"  # a file: by content
-        return {"max_faces": self.max_faces, "max_gap": self.max_gap, "max_side": self.max_side, "network": network, "precision": self.precision}
+        return {"max_faces": self.max_faces, "max_gap": self.max_gap, "max_side": self.max_side, "network": network, "precision": self.precision,
+                "detect_every": self.detect_every}
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
-        from emorec.features.face import FACE_CNN_WEIGHTS, detect_faces, face_cnn_engine, face_cnn_outputs
+        import cv2
+
+        from emorec.features.face import FACE_CNN_WEIGHTS, _mediapipe, _mesh_points, align_face, detect_faces, face_cnn_engine, face_cnn_outputs
 
         engine = face_cnn_engine("int8" if self.precision == "int8" else "onnxruntime", network=self.network)
+        mesh = _mediapipe()[1]
 
         t = clip.num_frames
         gap = max(1, int(round(self.max_gap * clip.rate)))
-        tracks: list[dict] = []  # {"last": box px, "seen": frame, "frames": {k: (box frac, score, mouth, crop)}}
+        tracks: list[dict] = []  # {"last": box px, "seen": frame, "score", "offset", "frames": {k: (box frac, score, mouth, crop)}}
+        last_detection, followed = -(10**9), []  # the tracks found at the last detection (followed by the mesh since)
+
+        def keep(tr: dict, k: int, box: np.ndarray, score: float, pts: np.ndarray, crop: np.ndarray, size: np.ndarray) -> None:
+            tr["last"], tr["seen"] = box, k
+            mouth = np.nan
+            if np.isfinite(pts).all():
+                height = np.linalg.norm(pts[_FACE_HEIGHT[0]] - pts[_FACE_HEIGHT[1]])
+                mouth = float(np.linalg.norm(pts[_LIPS[0]] - pts[_LIPS[1]]) / max(height, 1e-6))
+            tr["frames"][k] = (box / size, score, mouth, crop)
+
         for k, frame in iter_video_frames(clip.path, clip.rate, self.max_side, num_frames=t):
             if k % 20 == 0:
                 clip.progress(k / t)
             h, w = frame.shape[:2]
+            size = np.array([w, h, w, h], np.float32)
+            if followed and k - last_detection < self.detect_every and all(tracks[i]["seen"] == k - 1 for i in followed):
+                meshes = [_mesh_points(mesh, frame, tracks[i]["last"]) for i in followed]
+                if all(pts is not None for pts in meshes):  # every face followed: no detector on this frame
+                    for i, pts in zip(followed, meshes):
+                        box = pts.mean(axis=0).repeat(2) + tracks[i]["offset"]
+                        keep(tracks[i], k, box, tracks[i]["score"], pts, cv2.cvtColor(align_face(frame, pts, box, 64), cv2.COLOR_RGB2GRAY), size)
+                    continue
+            last_detection = k
             boxes, scores, landmarks, crops = detect_faces(frame, self.max_faces)
             live = [i for i, tr in enumerate(tracks) if k - tr["seen"] <= gap]
             pairs = sorted(((_iou(boxes[d], tracks[i]["last"]), d, i) for d in range(len(boxes)) for i in live), reverse=True)
@@ -113,13 +142,13 @@ class PeopleExtractor(Extractor):
                     tracks.append({"last": boxes[d], "seen": k, "frames": {}})
                     match[d] = len(tracks) - 1
                 tr = tracks[match[d]]
-                tr["last"], tr["seen"] = boxes[d], k
                 pts = landmarks[d]
-                mouth = np.nan
-                if np.isfinite(pts).all():
-                    height = np.linalg.norm(pts[_FACE_HEIGHT[0]] - pts[_FACE_HEIGHT[1]])
-                    mouth = float(np.linalg.norm(pts[_LIPS[0]] - pts[_LIPS[1]]) / max(height, 1e-6))
-                tr["frames"][k] = (boxes[d] / np.array([w, h, w, h], np.float32), scores[d], mouth, crops[d])
+                tr["score"] = scores[d]
+                tr["offset"] = boxes[d] - pts.mean(axis=0).repeat(2) if np.isfinite(pts).all() else None  # box from the mesh between detections
+                keep(tr, k, boxes[d], scores[d], pts, crops[d], size)
+            followed = [match[d] for d in range(len(boxes)) if d in match and tracks[match[d]].get("offset") is not None]
+            if len(followed) < len(boxes):  # a face without a mesh cannot be followed: detect again on the next frame
+                followed = []
         tracks = [tr for tr in tracks if len(tr["frames"]) >= 2]  # a single-frame detection is noise
         tracks.sort(key=lambda tr: -len(tr["frames"]))
         tracks = tracks[: self.max_faces]
