@@ -325,6 +325,7 @@ def side_by_side(left: Path, right: Path, dst: Path, size: int = 360, fps: int =
     n = int(seconds * fps)
     with av.open(str(dst), "w") as out:
         v = out.add_stream("libx264", rate=fps)
+        v.codec_context.thread_count = 1  # one encoder thread: the same frames on every run (with frame threads, about one encoding in six differed)
         v.width, v.height, v.pix_fmt = 2 * size, size, "yuv420p"
         aud = out.add_stream("aac", rate=16000, layout="mono")
         for k in range(n):
