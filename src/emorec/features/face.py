@@ -21,7 +21,7 @@ from emorec.features.base import EXTRACTORS, ClipInput, Extractor, Record
 from emorec.io.media import iter_video_frames
 
 __all__ = ["FACE_CNN_WEIGHTS", "NUM_LANDMARKS", "FaceCnnDistilledExtractor", "FaceCnnExtractor", "FaceExtractor", "FerExtractor", "align_face",
-           "check_face_weights", "detect_faces", "face_cnn_engine", "face_cnn_outputs", "face_cnn_weights_path", "normalise_faces"]
+           "FACE_PRECISIONS", "check_face_precision", "check_face_weights", "detect_faces", "face_cnn_engine", "face_cnn_outputs", "face_cnn_weights_path", "normalise_faces"]
 
 NUM_LANDMARKS = 468
 _LEFT_EYE = (33, 133)  # outer and inner corner (MediaPipe face-mesh indices)
@@ -470,6 +470,23 @@ def normalise_faces(crops: np.ndarray) -> np.ndarray:
     return ((batch[:, None].astype(np.float32) / 255.0 - INPUT_MEAN) / INPUT_STD).astype(np.float32)
 
 
+FACE_PRECISIONS = ("int8", "float32")
+"""The face CNN's arithmetics: the shipped int8 graph (the default) or the float network."""
+
+
+def check_face_precision(precision: str, who: str = "face precision") -> str:
+    """``precision`` if it is one of :data:`FACE_PRECISIONS`.
+
+    Raises
+    ------
+    ValueError
+        Another value (the message names ``who``).
+    """
+    if precision not in FACE_PRECISIONS:
+        raise ValueError(f"{who} must be int8 or float32, not {precision!r}")
+    return precision
+
+
 def face_cnn_engine(engine: str, views: str = "mirror", network: str = "ensemble") -> str:
     """The engine :func:`face_cnn_outputs` runs when asked for ``engine``: ``"int8"`` only with mirror views and a shipped
     int8 graph made from the installed weights, else ONNX Runtime in float32; ``"torch"`` as asked.
@@ -596,8 +613,7 @@ class FaceCnnExtractor(Extractor):
     def __init__(self, views: str = "mirror", precision: str = "int8", weights: str | None = None):
         if views not in ("mirror", "stored"):
             raise ValueError(f"face.cnn views must be 'mirror' or 'stored', not {views!r}")
-        if precision not in ("int8", "float32"):
-            raise ValueError(f"face.cnn precision must be 'int8' or 'float32', not {precision!r}")
+        check_face_precision(precision, "face.cnn precision")
         self.views = views
         self.precision = precision
         self._source = self.network if weights is None else str(check_face_weights(weights))  # a shipped network or a file

@@ -76,12 +76,11 @@ class PeopleExtractor(Extractor):
 
     def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640, network: str = "ensemble", precision: str = "int8",
                  detect_every: int = 1):
-        from emorec.features.face import FACE_CNN_WEIGHTS, check_face_weights
+        from emorec.features.face import FACE_CNN_WEIGHTS, check_face_precision, check_face_weights
 
         if network not in FACE_CNN_WEIGHTS:
             network = str(check_face_weights(network))
-        if precision not in ("int8", "float32"):
-            raise ValueError(f"face.people precision must be 'int8' or 'float32', not {precision!r}")
+        check_face_precision(precision, "face.people precision")
         self.max_faces, self.max_gap, self.max_side = max_faces, max_gap, max_side
         self.network, self.precision = network, precision
         self.detect_every = max(1, int(detect_every))

@@ -69,11 +69,11 @@ def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_M
         info = model_info(name)
         if not info.shipped:
             raise ValueError(f"{kind} model {name}: no weights at {info.weights_path} (train them with `emorec train {name} --out {info.weights_path}`)")
-    if face_precision not in ("int8", "float32"):
-        raise ValueError(f"face precision must be int8 or float32, not {face_precision!r}")
+    from emorec.features.face import check_face_precision, check_face_weights
+
+    check_face_precision(face_precision)
     if face_weights is None:
         return None
-    from emorec.features.face import check_face_weights
 
     if face_model not in FACE_MODEL_NETWORKS:
         raise ValueError(f"face weights go with {' or '.join(FACE_MODEL_NETWORKS)}, not {face_model}")

@@ -116,13 +116,12 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
     FileNotFoundError
         No file at ``face_weights``.
     """
-    from emorec.features.face import check_face_weights, detect_faces, face_cnn_engine, face_cnn_outputs
+    from emorec.features.face import check_face_precision, check_face_weights, detect_faces, face_cnn_engine, face_cnn_outputs
     from emorec.readings.face import FACE_MODEL_NETWORKS
 
     if face_model not in FACE_MODEL_NETWORKS:
         raise ValueError(f"images are read by one of {sorted(FACE_MODEL_NETWORKS)}, not {face_model!r}")
-    if face_precision not in ("int8", "float32"):
-        raise ValueError(f"face precision must be 'int8' or 'float32', not {face_precision!r}")
+    check_face_precision(face_precision)
     network = FACE_MODEL_NETWORKS[face_model] if face_weights is None else str(check_face_weights(face_weights))
 
     path = Path(path)
