@@ -301,6 +301,36 @@ def test_photos_every_face_is_read(tmp_path):
     assert proc.returncode == 2 and "no face found in the image" in proc.stderr
 
 
+def test_people_reuse_the_primary_faces_detections(tmp_path):
+    """Issue 20 (cost per face): where face.track ran the detector, face.people takes its detections and its primary
+    face's mesh and crop instead of computing them again — and finds the same people as when it detects every frame
+    itself: same frames, boxes and class probabilities, mouth opening within the float16 rounding of the stored
+    landmarks. ``extract_clip(given=...)`` uses a record as it is (analyze's second call computes no face.track)."""
+    from bad_media import side_by_side
+
+    from emorec.features.base import ClipInput
+    from emorec.features.people import PeopleExtractor
+    from emorec.clip import Record
+    from emorec.pipelines.extract import ExtractReport, extract_clip
+
+    video = side_by_side(DATA / "talking_head.mp4", DATA / "mead_M030_sad.mp4", tmp_path / "two.mp4")
+    feats = extract_clip(video, None, ("face.track", "face.people"))
+    track, reused = feats.records["face.track"], feats.records["face.people"]
+    shared = track["detected"] & (track["primary"] >= 0)
+    assert shared.sum() >= 0.25 * track["detected"].size and np.isfinite(track["all_scores"][shared]).sum(axis=1).min() == 2
+    blind = Record(dict(track.arrays, detected=np.zeros_like(track["detected"])), track.meta)  # face.track's work not offered
+    alone = PeopleExtractor().compute(ClipInput(video), {"face.track": blind})
+    assert reused.meta["num_tracks"] == alone.meta["num_tracks"] == 2
+    np.testing.assert_array_equal(reused["present"], alone["present"])
+    np.testing.assert_allclose(reused["boxes"], alone["boxes"], atol=1e-5)
+    np.testing.assert_allclose(reused["probs"], alone["probs"], atol=1e-5)
+    np.testing.assert_allclose(reused["mouth"], alone["mouth"], atol=2e-3)
+    report = ExtractReport()
+    again = extract_clip(video, None, ("face.people",), given={"face.track": track}, report=report)
+    assert report.reused[str(video)] == ["face.track"] and report.computed[str(video)] == ["face.people"]
+    np.testing.assert_array_equal(again.records["face.people"]["probs"], reused["probs"])
+
+
 @pytest.mark.parametrize("speaking", ["talking_head", "mead"])
 def test_two_people_the_speaking_one_is_found(tmp_path, session_store, speaking):
     """Issue 20, items 2-3: two real talking heads side by side with one audio track (the left one's): both tracked with

@@ -143,6 +143,57 @@ def _mesh_points(mesh, frame: np.ndarray, box: np.ndarray) -> np.ndarray | None:
     return np.array([[p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0] for p in lm[:NUM_LANDMARKS]], np.float32)
 
 
+def _detections(detector, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face detector on one image: boxes ``(N, 4)`` float32 ``x0, y0, x1, y1`` in pixels and scores ``(N,)``, in the
+    detector's order."""
+    h, w = image.shape[:2]
+    result = detector.process(np.ascontiguousarray(image))
+    dets = result.detections or []
+    boxes = np.array([[d.location_data.relative_bounding_box.xmin * w, d.location_data.relative_bounding_box.ymin * h,
+                       (d.location_data.relative_bounding_box.xmin + d.location_data.relative_bounding_box.width) * w,
+                       (d.location_data.relative_bounding_box.ymin + d.location_data.relative_bounding_box.height) * h] for d in dets],
+                     np.float32).reshape(-1, 4)
+    return boxes, np.array([d.score[0] for d in dets], np.float32)
+
+
+def most_confident(scores: np.ndarray, max_faces: int) -> np.ndarray:
+    """Indices of the ``max_faces`` highest ``scores``, highest first (ties in the detector's order)."""
+    return np.argsort(-np.asarray(scores), kind="stable")[:max_faces]
+
+
+def describe_faces(image: np.ndarray, boxes: np.ndarray, known: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Face-mesh landmarks and eye-aligned grey crops of detected faces (the framing ``face.track`` gives video frames).
+
+    Parameters
+    ----------
+    image : (height, width, 3) uint8, RGB
+    boxes : (N, 4) float32, ``x0, y0, x1, y1`` in pixels
+    known : dict or None
+        ``{i: (landmarks (468, 2) px, crop (64, 64) uint8)}`` already computed for box ``i`` on this image (``face.people``
+        reuses ``face.track``'s primary face): taken as they are.
+
+    Returns
+    -------
+    landmarks : (N, 468, 2) float32 in pixels (NaN where the face mesh failed)
+    crops : (N, 64, 64) uint8, grey
+    """
+    import cv2
+
+    mesh = _mediapipe()[1]
+    landmarks = np.full((len(boxes), NUM_LANDMARKS, 2), np.nan, np.float32)
+    crops = np.zeros((len(boxes), 64, 64), np.uint8)
+    for i, box in enumerate(boxes):
+        if known and i in known:
+            landmarks[i], crops[i] = known[i]
+            continue
+        pts = _mesh_points(mesh, image, box)
+        if pts is not None:
+            landmarks[i] = pts
+        crops[i] = cv2.cvtColor(align_face(image, pts, box, 64), cv2.COLOR_RGB2GRAY)
+    return landmarks, crops
+
+
 def detect_faces(image: np.ndarray, max_faces: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every face of one image: boxes, detector scores, landmarks and eye-aligned grey crops (the framing ``face.track``
     gives video frames, so ``face.cnn`` reads them alike).
@@ -160,25 +211,10 @@ def detect_faces(image: np.ndarray, max_faces: int = 20) -> tuple[np.ndarray, np
     landmarks : (N, 468, 2) float32 in pixels (NaN where the face mesh failed)
     crops : (N, 64, 64) uint8, grey, eye-aligned
     """
-    import cv2
-
-    detector, mesh = _mediapipe()
-    h, w = image.shape[:2]
-    result = detector.process(np.ascontiguousarray(image))
-    dets = sorted(result.detections or [], key=lambda d: -d.score[0])[:max_faces]
-    boxes = np.array([[d.location_data.relative_bounding_box.xmin * w, d.location_data.relative_bounding_box.ymin * h,
-                       (d.location_data.relative_bounding_box.xmin + d.location_data.relative_bounding_box.width) * w,
-                       (d.location_data.relative_bounding_box.ymin + d.location_data.relative_bounding_box.height) * h] for d in dets], np.float32).reshape(-1, 4)
-    scores = np.array([d.score[0] for d in dets], np.float32)
-    landmarks = np.full((len(boxes), NUM_LANDMARKS, 2), np.nan, np.float32)
-    crops = np.zeros((len(boxes), 64, 64), np.uint8)
-    for i, box in enumerate(boxes):
-        pts = _mesh_points(mesh, image, box)
-        if pts is not None:
-            landmarks[i] = pts
-        big = align_face(image, pts, box, 64)
-        crops[i] = cv2.cvtColor(big, cv2.COLOR_RGB2GRAY)
-    return boxes, scores, landmarks, crops
+    boxes, scores = _detections(_mediapipe()[0], image)
+    keep = most_confident(scores, max_faces)
+    boxes, scores = boxes[keep], scores[keep]
+    return (boxes, scores, *describe_faces(image, boxes))
 
 
 @EXTRACTORS.register("face.track")
@@ -212,10 +248,16 @@ class FaceExtractor(Extractor):
     crops_rgb : (num_frames, rgb_size, rgb_size, 3) uint8 (only if ``rgb_size``)
     mask : (num_frames,) bool, ``face_present``
     detected : (num_frames,) bool, the detector ran on this frame (else the face was tracked)
+    all_boxes : (num_frames, max_detections, 4) float32, every detection where the detector ran (fractions, the
+        detector's order; NaN elsewhere and as padding): ``face.people`` reuses them instead of detecting again
+    all_scores : (num_frames, max_detections) float32, their confidences (NaN likewise)
+    primary : (num_frames,) int16, which of ``all_boxes`` is the primary face (−1 where the detector did not run or found none)
+
+    Meta: ``frame_size`` ``[width, height]`` of the downscaled frames, in pixels.
     """
 
     name = "face.track"
-    version = "3"  # 3: frames converted by OpenCV (io.media)
+    version = "4"  # 3: frames converted by OpenCV (io.media); 4: every detection kept (all_boxes, all_scores, primary)
     needs = "video"
 
     def __init__(self, max_side: int = 640, grey_size: int = 64, rgb_size: int = 0, detect_every: int = 3):
@@ -237,6 +279,9 @@ class FaceExtractor(Extractor):
         rgb = np.zeros((t, self.rgb_size, self.rgb_size, 3), np.uint8) if self.rgb_size else None
         mask = np.zeros(t, bool)
         detected = np.zeros(t, bool)
+        primary = np.full(t, -1, np.int16)
+        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # every detection, on the frames the detector ran
+        frame_size = (0, 0)
         previous = None  # primary box (pixels) in the last frame with a face
         offset = None  # box corners relative to the landmark centroid, from the last detection
         last_detection = -(10**9)
@@ -244,6 +289,7 @@ class FaceExtractor(Extractor):
             if k % 20 == 0:
                 clip.progress(k / t)
             h, w = frame.shape[:2]
+            frame_size = (w, h)
             pts = chosen = None
             if previous is not None and offset is not None and k - last_detection < self.detect_every:
                 pts = _mesh_points(mesh, frame, previous)  # track: no detector on this frame
@@ -251,19 +297,14 @@ class FaceExtractor(Extractor):
                     chosen = pts.mean(axis=0).repeat(2) + offset
                     num_faces[k], score[k] = num_faces[k - 1], score[k - 1]
             if chosen is None:
-                result = detector.process(frame)
+                boxes, scores = _detections(detector, frame)
                 detected[k] = True
                 last_detection = k
-                if not result.detections:
+                found[k] = (boxes / np.array([w, h, w, h], np.float32), scores)
+                if not len(boxes):
                     previous = offset = None
                     continue
-                boxes, scores = [], []
-                for det in result.detections:
-                    rb = det.location_data.relative_bounding_box
-                    boxes.append([rb.xmin * w, rb.ymin * h, (rb.xmin + rb.width) * w, (rb.ymin + rb.height) * h])
-                    scores.append(det.score[0])
-                boxes = np.asarray(boxes, np.float32)
-                i = _choose(boxes, previous)
+                i = primary[k] = _choose(boxes, previous)
                 chosen = boxes[i]
                 num_faces[k], score[k] = len(boxes), scores[i]
                 pts = _mesh_points(mesh, frame, chosen)
@@ -277,11 +318,17 @@ class FaceExtractor(Extractor):
             if rgb is not None:
                 rgb[k] = cv2.resize(big, (self.rgb_size, self.rgb_size), interpolation=cv2.INTER_AREA)
             grey[k] = cv2.resize(cv2.cvtColor(big, cv2.COLOR_RGB2GRAY), (self.grey_size, self.grey_size), interpolation=cv2.INTER_AREA)
-        arrays = {"box": box, "score": score, "num_faces": num_faces, "landmarks": landmarks, "crops_grey": grey, "mask": mask, "detected": detected}
+        width = max([1, *(len(b) for b, _ in found.values())])
+        all_boxes = np.full((t, width, 4), np.nan, np.float32)
+        all_scores = np.full((t, width), np.nan, np.float32)
+        for k, (b, sc) in found.items():
+            all_boxes[k, : len(b)], all_scores[k, : len(b)] = b, sc
+        arrays = {"box": box, "score": score, "num_faces": num_faces, "landmarks": landmarks, "crops_grey": grey, "mask": mask, "detected": detected,
+                  "all_boxes": all_boxes, "all_scores": all_scores, "primary": primary}
         if rgb is not None:
             arrays["crops_rgb"] = rgb
         return Record(arrays, {"detector": "mediapipe.face_detection(model_selection=1)", "landmarker": "mediapipe.face_mesh",
-                               "frames_with_face": int(mask.sum()), "frames_detected": int(detected.sum())})
+                               "frames_with_face": int(mask.sum()), "frames_detected": int(detected.sum()), "frame_size": list(frame_size)})
 
 
 @lru_cache(maxsize=1)

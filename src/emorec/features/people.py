@@ -5,7 +5,8 @@
   keeps its identity for up to ``max_gap`` seconds (re-identification after short occlusions or missed detections); on
   the frames between, each face is followed by its face mesh (as ``face.track`` follows the primary face), and where a
   mesh loses its face the detector runs on that frame. Each face gets its face-mesh mouth opening (inner-lip gap / face
-  height) and an eye-aligned grey crop, read by ``face_cnn`` (7 class probabilities).
+  height) and an eye-aligned grey crop, read by ``face_cnn`` (7 class probabilities). On the frames where ``face.track``
+  ran the same detector, its detections and its primary face's mesh and crop are reused instead of computed again.
 - :func:`active_speaker`: audio-visual synchrony (the heuristic of the active-speaker literature, e.g. Chung & Zisserman's
   SyncNet idea without a learned embedding): per sliding window, the Pearson correlation between each track's mouth
   opening and the speech energy envelope; each run of speech frames (in pieces of at most one window) goes to the track
@@ -71,8 +72,9 @@ class PeopleExtractor(Extractor):
     """
 
     name = "face.people"
-    version = "3"  # 2: the face CNN as the primary face reads it (int8 by default); 3: detect_every (faces followed by the mesh between detections)
+    version = "4"  # 2: the face CNN as the primary face reads it (int8 by default); 3: detect_every (faces followed by the mesh between detections); 4: face.track's detections reused
     needs = "video"
+    requires = ("face.track",)
 
     def __init__(self, max_faces: int = 6, max_gap: float = 1.0, max_side: int = 640, network: str = "ensemble", precision: str = "int8",
                  detect_every: int = 1):
@@ -98,6 +100,7 @@ class PeopleExtractor(Extractor):
 
         from emorec.features.face import FACE_CNN_WEIGHTS, _mediapipe, _mesh_points, align_face, detect_faces, face_cnn_engine, face_cnn_outputs
 
+        track = deps["face.track"]
         engine = face_cnn_engine("int8" if self.precision == "int8" else "onnxruntime", network=self.network)
         mesh = _mediapipe()[1]
 
@@ -127,7 +130,10 @@ class PeopleExtractor(Extractor):
                         keep(tracks[i], k, box, tracks[i]["score"], pts, cv2.cvtColor(align_face(frame, pts, box, 64), cv2.COLOR_RGB2GRAY), size)
                     continue
             last_detection = k
-            boxes, scores, landmarks, crops = detect_faces(frame, self.max_faces)
+            if track["detected"][k] and tuple(track.meta["frame_size"]) == (w, h):
+                boxes, scores, landmarks, crops = _detected_by_track(track, k, frame, self.max_faces)
+            else:
+                boxes, scores, landmarks, crops = detect_faces(frame, self.max_faces)
             live = [i for i, tr in enumerate(tracks) if k - tr["seen"] <= gap]
             pairs = sorted(((_iou(boxes[d], tracks[i]["last"]), d, i) for d in range(len(boxes)) for i in live), reverse=True)
             taken_d, taken_t, match = set(), set(), {}
@@ -169,9 +175,31 @@ class PeopleExtractor(Extractor):
             _, p, classes = face_cnn_outputs(np.stack([tr["frames"][k][3] for k in ks]), engine=engine, network=self.network)
             probs[j, ks] = p
         return Record({"boxes": boxes, "present": present, "mouth": mouth, "probs": probs, "score": score, "mask": present.any(axis=0)},
-                      {"classes": list(classes), "num_tracks": n, "detector": "mediapipe.face_detection(model_selection=1) on every 10 Hz frame",
+                      {"classes": list(classes), "num_tracks": n,
+                       "detector": f"mediapipe.face_detection(model_selection=1) on every {'' if self.detect_every == 1 else f'{self.detect_every}th '}10 Hz frame "
+                                   "(face.track's where it ran)",
                        "network": self.network if self.network in FACE_CNN_WEIGHTS else Path(self.network).name,
                        "precision": "int8" if engine == "int8" else "float32"})
+
+
+def _detected_by_track(track: Record, k: int, frame: np.ndarray, max_faces: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`~emorec.features.face.detect_faces` on frame ``k``, where ``face.track`` ran the same detector on the same
+    frame: its detections are taken instead of detecting again, and its primary face's landmarks and crop (the face mesh
+    ran on the same region) instead of running the mesh again; the other faces are described as ``detect_faces`` does.
+    The result is the same up to the float16 rounding of the stored landmarks (< 0.2 px)."""
+    from emorec.features.face import describe_faces, most_confident
+
+    h, w = frame.shape[:2]
+    size = np.array([w, h, w, h], np.float32)
+    valid = np.isfinite(track["all_scores"][k])
+    keep = most_confident(track["all_scores"][k][valid], max_faces)
+    boxes, scores = track["all_boxes"][k][valid][keep] * size, track["all_scores"][k][valid][keep]
+    known = {}
+    crops = track["crops_grey"]
+    if crops.shape[1:] == (64, 64) and "crops_rgb" not in track.arrays:  # the crop detect_faces makes (else: made again)
+        pts = track["landmarks"][k].astype(np.float32) * np.array([w, h], np.float32)
+        known = {int(j): (pts, crops[k]) for j in np.flatnonzero(keep == track["primary"][k])}
+    return (boxes, scores, *describe_faces(frame, boxes, known))
 
 
 def speech_envelope(audio: np.ndarray, sample_rate: int, num_frames: int, rate: float = 10.0) -> np.ndarray:

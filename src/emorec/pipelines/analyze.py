@@ -200,7 +200,8 @@ def analyze(
     people = None
     if several_faces(features):  # more than one person: track everyone, find who speaks (face.people)
         people_params = {"network": network, "precision": face_precision}
-        extra = extract_clip(path, store, ("face.people",), {"face.people": people_params}, clip=clip_input)
+        extra = extract_clip(path, store, ("face.people",), {**params, "face.people": people_params}, clip=clip_input,
+                             given={"face.track": features.records["face.track"]})  # its detections are reused
         features.records["face.people"] = extra.records["face.people"]
         people = people_outputs(features, clip_input.audio if features.records.get("audio.vad") is not None else np.zeros(0), SAMPLE_RATE)
     language_check = check_language(features, language)  # non-English speech: the words are dropped, with a note

@@ -100,6 +100,7 @@ def extract_clip(
     clip: ClipInput | None = None,
     release: bool = False,
     concurrent: bool = False,
+    given: dict[str, Record] | None = None,
 ) -> ClipFeatures:
     """Compute (or load from the store) features of one media file.
 
@@ -131,6 +132,10 @@ def extract_clip(
         face (video) and the voice/words (audio) start at once, and when one side is done the other's ready steps use
         both threads (below :data:`BALANCE_BELOW` seconds of media): both cores busy (the models release the GIL).
         The records are the same as in one thread (tested within 1e-5); ``hook`` is then called from both threads.
+    given : dict of str → Record, or None
+        Records of this clip that an earlier call computed with the same parameters (``analyze`` gives ``face.people``
+        the ``face.track`` it already has): used as they are, neither loaded nor computed again; their keys are derived
+        as usual, so the records that depend on them are stored under the right keys.
 
     Returns
     -------
@@ -183,6 +188,10 @@ def extract_clip(
         if any(dep not in keys for dep in ext.requires):
             return  # a dependency was skipped
         key = keys[ext.name] = _store_key(ext, clip, keys)
+        if given and ext.name in given:
+            records[ext.name] = given[ext.name]
+            reused.append(ext.name)
+            return
         if store is not None and store.has(key):
             records[ext.name] = store.load(key)
             reused.append(ext.name)
