@@ -163,6 +163,25 @@ def test_face_snapshot_ensemble_averages_member_probabilities(tmp_path):
         load_face_model(shipped_path("voice_probe.safetensors"))
 
 
+def test_face_weights_are_checked_once_per_file_version(tmp_path, monkeypatch):
+    """A user's face weights are load-tested once (analyze checks them before any work, each extractor resolves them
+    again); a file replaced by something else is tested again and refused, named as the user gave it."""
+    import emorec.models.face_cnn as face_cnn
+    from emorec.features.face import check_face_weights
+    from emorec.models.weights import shipped_path
+
+    own = tmp_path / "mine.safetensors"
+    own.write_bytes(shipped_path("face_cnn_distilled.safetensors").read_bytes())
+    calls, real = [], face_cnn.load_face_model
+    monkeypatch.setattr(face_cnn, "load_face_model", lambda path: calls.append(path) or real(path))
+    assert check_face_weights(own) == check_face_weights(str(own)) == own.resolve()
+    assert len(calls) == 1
+    own.write_bytes(shipped_path("voice_probe.safetensors").read_bytes())
+    with pytest.raises(ValueError, match=f"{own}: not face_cnn weights"):
+        check_face_weights(own)
+    assert len(calls) == 2
+
+
 def test_join_face_models_makes_one_ensemble_of_single_networks_and_ensembles(tmp_path):
     import torch
 

@@ -420,19 +420,27 @@ def check_face_weights(path: str | Path) -> Path:
     ValueError
         The file is not face_cnn weights (another model's, or not safetensors), or has other classes.
     """
-    from emorec.emotion_space import FER_CLASSES
-    from emorec.models.face_cnn import load_face_model
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no face_cnn weights there")
-    try:
-        _, info = load_face_model(path)
-    except ValueError as exc:  # not safetensors, or another model's weights
-        raise ValueError(str(exc) if "not face_cnn weights" in str(exc) else f"{path}: not face_cnn weights ({exc})") from exc
-    if tuple(info["classes"]) != tuple(FER_CLASSES):
-        raise ValueError(f"{path}: face_cnn weights over {info['classes']}, not the 7 FER2013 classes the face reading uses")
+    stat = path.stat()
+    _check_face_weights_file(str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(path))  # once per file version
     return path.resolve()
+
+
+@lru_cache(maxsize=8)
+def _check_face_weights_file(resolved: str, mtime_ns: int, size: int, shown: str) -> None:
+    """:func:`check_face_weights`' loading test, remembered per file version (``analyze`` checks a user's file before any
+    work, then each extractor built for the clip resolves it again)."""
+    from emorec.emotion_space import FER_CLASSES
+    from emorec.models.face_cnn import load_face_model
+
+    try:
+        _, info = load_face_model(resolved)
+    except ValueError as exc:  # not safetensors, or another model's weights
+        raise ValueError(str(exc).replace(resolved, shown) if "not face_cnn weights" in str(exc) else f"{shown}: not face_cnn weights ({exc})") from exc
+    if tuple(info["classes"]) != tuple(FER_CLASSES):
+        raise ValueError(f"{shown}: face_cnn weights over {info['classes']}, not the 7 FER2013 classes the face reading uses")
 
 
 @lru_cache(maxsize=3)

@@ -24,7 +24,7 @@ from emorec.fusion import DEFAULT_FUSION, FUSIONS, create_fusion
 from emorec.pipelines.result import Analysis, AnalysisResult
 from emorec.pipelines.tables import segments_table, summary, timeline_table, words_table
 from emorec.readings import FACE_MODELS, TEXT_MODELS, VOICE_MODELS, readings_of
-from emorec.readings.face import FACE_MODEL_EXTRACTORS, FACE_MODEL_NETWORKS
+from emorec.readings.face import FACE_MODEL_EXTRACTORS, FACE_MODEL_NETWORKS, face_network
 from emorec.store import FeatureStore
 
 __all__ = ["DEFAULT_FACE_MODEL", "DEFAULT_TEXT_MODEL", "DEFAULT_VOICE_MODEL", "Analysis", "AnalysisResult", "analyze", "check_choices"]
@@ -174,9 +174,8 @@ def analyze(
     steps += tuple(n for n in FUSIONS.get(fusion).requires if n not in steps)
     params = dict(readers, **({"text.asr": {"transcript": transcript}} if transcript is not None else {}))
     params.update({name: {"precision": face_precision} for name in FACE_MODEL_EXTRACTORS.values() if name.startswith("face.cnn")})
-    network = FACE_MODEL_NETWORKS.get(face_model, "ensemble")
+    network = face_network(face_model, face_weights)
     if face_weights is not None:
-        network = str(face_weights)
         params[FACE_MODEL_EXTRACTORS[face_model]]["weights"] = network
         params["face.emotion"]["weights"] = network
     if store is not None and not isinstance(store, FeatureStore):

@@ -116,13 +116,13 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
     FileNotFoundError
         No file at ``face_weights``.
     """
-    from emorec.features.face import check_face_precision, check_face_weights, detect_faces, face_cnn_engine, face_cnn_outputs
-    from emorec.readings.face import FACE_MODEL_NETWORKS
+    from emorec.features.face import check_face_precision, detect_faces, face_cnn_engine, face_cnn_outputs
+    from emorec.readings.face import FACE_MODEL_NETWORKS, face_network
 
     if face_model not in FACE_MODEL_NETWORKS:
         raise ValueError(f"images are read by one of {sorted(FACE_MODEL_NETWORKS)}, not {face_model!r}")
     check_face_precision(face_precision)
-    network = FACE_MODEL_NETWORKS[face_model] if face_weights is None else str(check_face_weights(face_weights))
+    network = face_network(face_model, face_weights)
 
     path = Path(path)
     image = _read(path)

