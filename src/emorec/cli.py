@@ -154,6 +154,8 @@ def analyze(
     profile: Annotated[bool, typer.Option("--profile", help="Print the seconds and share of each stage (extractors computed now, fusion, tables).")] = False,
     face_precision: Annotated[str, typer.Option(help="Face CNN arithmetic: int8 (the shipped quantised graph) or float32.")] = "int8",
     face_weights: Annotated[Path | None, typer.Option(help="Your own face_cnn weights (`emorec train face_cnn`, `emorec join-face`) for the face reading; float32.")] = None,
+    face_prior: Annotated[str, typer.Option(help="Face reading's class prior: uniform (the network's probabilities divided by its training "
+                                                  "corpus's class frequencies; FER2013 has 1.5 % disgust) or training (as the network gives them).")] = "uniform",
 ) -> None:
     """Analyse video/audio: 10 Hz arousal/valence timeline, emotion per utterance, plot.
 
@@ -168,7 +170,7 @@ def analyze(
 
     choices = {"fusion": fusion, "face_model": face_model, "voice_model": voice_model, "text_model": text_model}
     try:  # checked before any file is read
-        check_choices(**choices, face_weights=face_weights, face_precision=face_precision)
+        check_choices(**choices, face_weights=face_weights, face_precision=face_precision, face_prior=face_prior)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     from emorec.pipelines.batch import check_writable, output_folders
@@ -197,12 +199,12 @@ def analyze(
             check_writable(target)
             if is_image(f):  # a photo: every face (no timeline)
                 result = analyze_image(f, target, face_model=face_model if face_model in FACE_MODEL_NETWORKS else DEFAULT_FACE_MODEL,
-                                       face_precision=face_precision, face_weights=face_weights)
+                                       face_precision=face_precision, face_weights=face_weights, face_prior=face_prior)
                 if bar is not None:
                     bar.update(100 - bar.n)
             else:
                 result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language,
-                             face_precision=face_precision, face_weights=face_weights, **choices)
+                             face_precision=face_precision, face_weights=face_weights, face_prior=face_prior, **choices)
         except (EmorecError, OSError) as exc:
             message = str(exc) if isinstance(exc, EmorecError) else f"{target}: output cannot be written ({exc.strerror or exc})"
             failures.append(message)
@@ -745,6 +747,7 @@ def evaluate_av_command(
     results: Annotated[Path | None, typer.Option(help="Evaluation output (JSON) for `emorec results`.")] = None,
     face_precision: Annotated[str, typer.Option(help="Face CNN arithmetic: int8 or float32.")] = "int8",
     face_weights: Annotated[Path | None, typer.Option(help="Your own face_cnn weights for the face reading (float32).")] = None,
+    face_prior: Annotated[str, typer.Option(help="Face reading's class prior: uniform or training (as analyze).")] = "uniform",
 ) -> None:
     """Score an analyze configuration clip by clip on real labelled audio-visual clips (fused and per modality)."""
     from emorec.errors import EmorecError
@@ -752,9 +755,9 @@ def evaluate_av_command(
     from emorec.pipelines.analyze import check_choices
 
     try:
-        check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision)
+        check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision, face_prior)
         r = evaluate_av(corpus, data or Path("../shared/data/av_clips") / corpus, store, fusion, face_model, voice_model, text_model, results,
-                        face_precision, face_weights)
+                        face_precision, face_weights, face_prior)
     except (EmorecError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     for c in r["clips"]:
@@ -776,6 +779,9 @@ def evaluate(
     reference: Annotated[Path | None, typer.Option(help="With --results: weights scored on the same images in the same run.")] = None,
     int8: Annotated[Path | None, typer.Option(help="With --results: score this int8 graph of WEIGHTS instead (WEIGHTS is then the reference).")] = None,
     ckplus_train_folds: Annotated[str, typer.Option(help="With --ckplus: the CK+ subject folds WEIGHTS were trained on; the other folds are scored.")] = "",
+    prior: Annotated[str, typer.Option(help="With --results: 'uniform' adjusts the probabilities from the training split's class "
+                                             "frequencies to a uniform prior (tau chosen on the validation split's UA), as analyze "
+                                             "--face-prior uniform reads faces; 'training' leaves them.")] = "training",
 ) -> None:
     """Score exported face weights on FER2013 PrivateTest (WA, UA, F1, confusion matrix)."""
     from emorec.training.face import evaluate_face_weights, face_weights_result
@@ -787,7 +793,9 @@ def evaluate(
         folds = tuple(int(f) for f in ckplus_train_folds.split(",") if f.strip().isdigit() and int(f) < 10)
         if ckplus_train_folds and len(folds) != len(ckplus_train_folds.split(",")):
             _fail("--ckplus-train-folds: comma-separated fold numbers 0-9")
-        r = face_weights_result(weights, data, name, ckplus, reference, results, int8, folds or None)
+        if prior not in ("training", "uniform"):
+            _fail(f"--prior must be 'training' or 'uniform', not {prior!r}")
+        r = face_weights_result(weights, data, name, ckplus, reference, results, int8, folds or None, prior)
         reference = reference or int8
         typer.echo(f"{name}: {r['dataset']} WA {100 * r['metrics']['wa_mean']:.1f} %  UA {100 * r['metrics']['ua_mean']:.1f} %"
                    + (f"  (reference WA {100 * r['baseline_reference']['wa']:.1f} %)" if reference else "") + f" → {results}")

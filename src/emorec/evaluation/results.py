@@ -74,6 +74,11 @@ def _protocol_detail(d: dict, pid: str) -> str:
     if pid == "other":
         return proto
     if pid == "F13":  # the test-time views are stated in each row's name
+        if "prior" in d:  # exported weights, their probabilities adjusted to a uniform class prior
+            p = d["prior"]
+            return (f"probabilities divided by FER2013 Training's class frequencies^τ (uniform class prior), τ {p['tau']:g} chosen on PublicTest UA "
+                    f"({', '.join(f'{t}: {100 * v:.1f}' for t, v in p['validation_ua'].items())}); the same weights with the training prior, "
+                    f"same run: WA {100 * d['test_training_prior']['wa']:.1f} %, UA {100 * d['test_training_prior']['ua']:.1f} %")
         return "epoch chosen on PublicTest " + ("UA" if "PublicTest UA" in proto else "WA")
     if pid in ("AV-real", "C6", "MEAD", "SYN"):
         return ""
@@ -172,6 +177,9 @@ def _notes(d: dict, pid: str, src: str) -> list[str]:
         c = d["cross_corpus_ckplus"]
         out += _ckplus_note(name, c, "cross-corpus on CK+48 ({n} images, 6 classes shared with FER2013, no CK+ training)",
                             c.get("reference"), f"reference {d['baseline_reference']['name'].split(' ')[0]}, same images" if "reference" in c else "")
+        if "training_prior" in c:
+            out += _note(f"**{name}** on CK+48 with the training class prior instead (same weights, same images): WA {100 * c['training_prior']['wa']:.1f} %, "
+                         f"UA {100 * c['training_prior']['ua']:.1f} %.")
     if "ckplus_heldout" in d:
         c = d["ckplus_heldout"]
         out += _ckplus_note(name, c, f"on CK+48 subjects not trained on (folds {', '.join(map(str, c['folds']))} of 10 subject folds, {{n}} images, "

