@@ -52,7 +52,7 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         A user's face_cnn weights for the face reading (``analyze(face_weights=...)``; the file is named in the result's
         model, its digest recorded).
     face_prior : {"uniform", "training"}
-        The face reading's class prior (``analyze(face_prior=...)``); ``uniform`` is named in the result's model.
+        The face reading's class prior (``analyze(face_prior=...)``), named in the result's model.
     results : str, Path or None
         Where to write the result JSON.
 
@@ -110,7 +110,7 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
     extra = {"face_weights_digest": weights_digest(str(face_weights))} if face_weights is not None else {}
     result = result_document(
         f"analyze (fusion {fusion}; face {face}{' float32' if face_precision == 'float32' or face_weights is not None else ''}"
-        f"{', uniform class prior' if face_prior == 'uniform' else ''}, voice {voice_model}, "
+        f", {face_prior} class prior, voice {voice_model}, "
         f"words {text_model})",
         f"{corpus}: {len(rows)} real clips with a common class, {table.speaker.nunique()} speakers"
         + (f" ({len(left_out)} contempt clips left out)" if len(left_out) else ""),
