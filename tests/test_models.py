@@ -447,3 +447,22 @@ def test_quantize_face_cli_builds_a_graph_calibrated_on_fer2013_training_faces(t
     _, ref, _ = face_cnn_outputs(faces, network="distilled", engine="onnxruntime")
     assert (got.argmax(1) == ref.argmax(1)).mean() >= 0.95
     np.testing.assert_allclose(got.sum(1), 1, atol=1e-5)
+
+
+def test_face_cnn_export_cache_keeps_the_most_recently_used(tmp_path):
+    """Exports of face weights (one per user file, views setting, library versions) do not pile up: beyond
+    FACE_CNN_CACHE_KEEP the least recently used are deleted; other cached files are left alone."""
+    import os
+
+    from emorec.features.face import FACE_CNN_CACHE_KEEP, _prune_face_cnn_cache
+
+    graphs = [tmp_path / f"face-cnn-{i:02d}.onnx" for i in range(FACE_CNN_CACHE_KEEP + 3)]
+    for i, g in enumerate(graphs):
+        g.write_bytes(b"x")
+        os.utime(g, (1_000_000 + i, 1_000_000 + i))  # graph i used at time i
+    os.utime(graphs[0], (2_000_000, 2_000_000))  # the oldest export, used again just now
+    other = tmp_path / "moonshine-base-decoder-x.onnx"
+    other.write_bytes(b"x")
+    deleted = _prune_face_cnn_cache(tmp_path)
+    assert sorted(deleted) == graphs[1:4] and not any(g.exists() for g in graphs[1:4])
+    assert graphs[0].exists() and all(g.exists() for g in graphs[4:]) and other.exists()

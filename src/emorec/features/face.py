@@ -504,7 +504,24 @@ def _face_cnn_session(flip: bool, shift: int, network: str = "ensemble"):
         except Exception:  # no writable cache, or the exporter failed: torch it is
             tmp.unlink(missing_ok=True)
             return None
+        _prune_face_cnn_cache(cached.parent)
+    else:
+        with contextlib.suppress(OSError):
+            os.utime(cached)  # recently used: kept by the pruning
     return ort.InferenceSession(str(cached), ort_session_options(False), providers=["CPUExecutionProvider"])
+
+
+FACE_CNN_CACHE_KEEP = 8
+"""Exported face-CNN graphs kept in the cache (≈ 5 MB per ensemble; each user weights file, views setting and
+torch/onnxruntime version makes one): the least recently used beyond this many are deleted."""
+
+
+def _prune_face_cnn_cache(folder: Path, keep: int = FACE_CNN_CACHE_KEEP) -> list[Path]:
+    """Delete all but the ``keep`` most recently used ``face-cnn-*.onnx`` exports in ``folder``; returns the deleted paths."""
+    graphs = sorted(folder.glob("face-cnn-*.onnx"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in graphs[keep:]:
+        old.unlink(missing_ok=True)
+    return graphs[keep:]
 
 
 def face_cnn_available(network: str = "ensemble") -> bool:
