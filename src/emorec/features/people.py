@@ -176,8 +176,9 @@ class PeopleExtractor(Extractor):
             probs[j, ks] = p
         return Record({"boxes": boxes, "present": present, "mouth": mouth, "probs": probs, "score": score, "mask": present.any(axis=0)},
                       {"classes": list(classes), "num_tracks": n,
-                       "detector": f"mediapipe.face_detection(model_selection=1) on every {'' if self.detect_every == 1 else f'{self.detect_every}th '}10 Hz frame "
-                                   "(face.track's where it ran)",
+                       "detector": "mediapipe.face_detection(model_selection=1) on "
+                                   + ("every 10 Hz frame" if self.detect_every == 1 else f"one 10 Hz frame in {self.detect_every}")
+                                   + " (face.track's detections where it ran)",
                        "network": self.network if self.network in FACE_CNN_WEIGHTS else Path(self.network).name,
                        "precision": "int8" if engine == "int8" else "float32"})
 

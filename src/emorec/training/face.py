@@ -457,7 +457,7 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
     images, labels = read_images(test, 48), test.label.to_numpy()
     adjust, chosen = None, {}
     if prior == "uniform":
-        adjust, chosen = _uniform_prior_adjustment(model, table)
+        adjust, chosen = _uniform_prior_adjustment(model, table, info.get("class_prior"))
     probs = _predict(model, images, True)
     ours = metrics.classification_report(labels, (adjust(probs) if adjust else probs).argmax(1), 7)
     if int8 is None and adjust is None:
@@ -492,19 +492,21 @@ def face_weights_result(path: str | Path, data: str | Path, name: str, ckplus: s
     return result
 
 
-def _uniform_prior_adjustment(model, table):
-    """The adjustment to a uniform class prior of :func:`face_weights_result` (``prior="uniform"``): the training split's
-    class frequencies, ``τ`` chosen on the validation split's UA. Returns ``(adjust, record)``."""
-    from emorec.class_prior import PRIOR_TAUS, adjust_to_uniform
+def _uniform_prior_adjustment(model, table, stored: dict | None = None):
+    """The adjustment to a uniform class prior of :func:`face_weights_result` (``prior="uniform"``): the class
+    frequencies the weights' metadata records (``stored``: what the reading divides by), else the training split's;
+    ``τ`` chosen on the validation split's UA. Returns ``(adjust, record)``."""
+    from emorec.class_prior import PRIOR_TAUS, adjust_to_uniform, class_prior
 
     train, val = table[table.split == "train"], table[table.split == "val"]
     counts = np.bincount(train.label.to_numpy(), minlength=len(FER_CLASSES)).astype(float)
-    class_prior = counts / counts.sum()
+    prior = class_prior(FER_CLASSES, {c: max(float(v), 1e-6) for c, v in stored.items()} if stored else dict(zip(FER_CLASSES, np.maximum(counts, 1e-6))))
     val_probs, val_labels = _predict(model, read_images(val, 48), True), val.label.to_numpy()
-    grid = {tau: metrics.classification_report(val_labels, adjust_to_uniform(val_probs, class_prior, tau).argmax(1), 7)["ua"] for tau in PRIOR_TAUS}
+    grid = {tau: metrics.classification_report(val_labels, adjust_to_uniform(val_probs, prior, tau).argmax(1), 7)["ua"] for tau in PRIOR_TAUS}
     tau = max(PRIOR_TAUS, key=lambda t: (round(grid[t], 10), -t))
-    record = {"tau": tau, "validation_ua": {f"{t:g}": grid[t] for t in PRIOR_TAUS}, "train_counts": dict(zip(FER_CLASSES, counts.astype(int).tolist()))}
-    return (lambda p: adjust_to_uniform(p, class_prior, tau)), record
+    record = {"tau": tau, "validation_ua": {f"{t:g}": grid[t] for t in PRIOR_TAUS}, "train_counts": dict(zip(FER_CLASSES, counts.astype(int).tolist())),
+              "class_prior": dict(zip(FER_CLASSES, prior.round(6).tolist())), "class_prior_from": "weights metadata" if stored else "training split"}
+    return (lambda p: adjust_to_uniform(p, prior, tau)), record
 
 
 def quantize_face_weights(network: str, data: str | Path, out: str | Path | None = None, num_images: int = 512, seed: int = 0) -> Path:
