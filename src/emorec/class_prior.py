@@ -25,7 +25,7 @@ PRIOR_TAUS = (0.0, 0.25, 0.5, 0.75, 1.0)
 """The grid ``τ`` is chosen from (on a validation split's UA)."""
 
 
-def class_prior(classes: tuple[str, ...] | list[str], counts: dict[str, float] | None = None) -> np.ndarray:
+def class_prior(classes: tuple[str, ...] | list[str], counts: dict[str, float] | None = None, floor: float = 0.0) -> np.ndarray:
     """Class frequencies ``(num_classes,)`` float64 summing to 1, in ``classes`` order.
 
     Parameters
@@ -34,6 +34,8 @@ def class_prior(classes: tuple[str, ...] | list[str], counts: dict[str, float] |
         The classifier's output classes.
     counts : dict or None
         Examples per class of its training data (default :data:`FER2013_TRAIN_COUNTS`).
+    floor : float
+        Counts below it are raised to it (``> 0``: a class the training data lacks gets a tiny prior, not an error).
 
     Raises
     ------
@@ -44,7 +46,7 @@ def class_prior(classes: tuple[str, ...] | list[str], counts: dict[str, float] |
     missing = [c for c in classes if c not in counts]
     if missing:
         raise ValueError(f"no training count for class(es) {missing}")
-    prior = np.array([float(counts[c]) for c in classes])
+    prior = np.array([max(float(counts[c]), floor) for c in classes])
     if (prior <= 0).any():
         raise ValueError(f"training counts must be positive, not {dict(zip(classes, prior))}")
     return prior / prior.sum()

@@ -66,9 +66,7 @@ def face_class_prior(weights: str | Path | None = None) -> np.ndarray:
     from emorec.models.weights import read_metadata
 
     counts = read_metadata(weights).get("info", {}).get("class_prior") if weights is not None else None
-    if counts:
-        counts = {c: max(float(v), 1e-6) for c, v in counts.items()}
-    return class_prior(FER_CLASSES, counts)
+    return class_prior(FER_CLASSES, counts or None, floor=1e-6)
 
 
 def check_face_prior(prior: str) -> str:

@@ -500,7 +500,7 @@ def _uniform_prior_adjustment(model, table, stored: dict | None = None):
 
     train, val = table[table.split == "train"], table[table.split == "val"]
     counts = np.bincount(train.label.to_numpy(), minlength=len(FER_CLASSES)).astype(float)
-    prior = class_prior(FER_CLASSES, {c: max(float(v), 1e-6) for c, v in stored.items()} if stored else dict(zip(FER_CLASSES, np.maximum(counts, 1e-6))))
+    prior = class_prior(FER_CLASSES, stored or dict(zip(FER_CLASSES, counts)), floor=1e-6)
     val_probs, val_labels = _predict(model, read_images(val, 48), True), val.label.to_numpy()
     grid = {tau: metrics.classification_report(val_labels, adjust_to_uniform(val_probs, prior, tau).argmax(1), 7)["ua"] for tau in PRIOR_TAUS}
     tau = max(PRIOR_TAUS, key=lambda t: (round(grid[t], 10), -t))
