@@ -353,6 +353,18 @@ def test_two_people_the_speaking_one_is_found(tmp_path, session_store, speaking)
         assert abs(sum(p["probabilities"].values()) - 1) < 1e-3 and p["seconds_visible"] > 3
     single = analyze(DATA / "talking_head.mp4", None, store=session_store, plot=False)
     assert "people" not in single.summary and "faces" not in single.tables  # one person: nothing more is run
+    if speaking == "mead":  # face_baseline="clip": each person read relative to their own median face over the clip
+        from emorec.emotion_space import EMOTIONS
+        from emorec.person_baseline import NEUTRAL_SHARE
+
+        calibrated = analyze(video, None, store=session_store, plot=False, face_baseline="clip").tables["faces"]
+        reference = np.where(np.array(EMOTIONS) == "neutral", NEUTRAL_SHARE, (1 - NEUTRAL_SHARE) / 6)
+        columns = [f"prob_{e}" for e in EMOTIONS]
+        for track, lane in faces.groupby("track"):
+            p = np.clip(lane[columns].to_numpy(float), 1e-6, 1)
+            expected = p * reference / np.exp(np.median(np.log(p), axis=0))
+            got = calibrated[calibrated.track == track][columns].to_numpy(float)
+            np.testing.assert_allclose(got, expected / expected.sum(1, keepdims=True), atol=1e-4)
     if speaking == "talking_head":  # a user's face weights read every person too
         from emorec.models.weights import shipped_path
 

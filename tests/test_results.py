@@ -99,7 +99,9 @@ def test_clip_by_clip_columns_name_the_face_model_when_the_fusion_repeats(tmp_pa
 
     page = _page(tmp_path, a=av("analyze (fusion masked_mean; face face_cnn, voice voice_probe)", "happy"),
                  b=av("analyze (fusion masked_mean; face face_cnn_distilled, voice voice_probe)", "angry"),
-                 c=av("analyze (fusion tcn_gated; face face_cnn, voice voice_probe)", "happy"))
+                 c=av("analyze (fusion tcn_gated; face face_cnn, voice voice_probe)", "happy"),
+                 d=av("analyze (fusion masked_mean; face face_cnn, training class prior, person baseline over the clip, voice voice_probe)", "sad"))
     header = next(line for line in page.splitlines() if line.startswith("| clip | truth |"))
-    assert header == "| clip | truth | masked_mean (face_cnn) | masked_mean (face_cnn_distilled) | tcn_gated |"
-    assert "| a | happy | happy ✓ | angry | happy ✓ |" in page
+    assert header == ("| clip | truth | masked_mean (face_cnn) | masked_mean (face_cnn_distilled) | tcn_gated | "
+                      "masked_mean (face_cnn, training class prior, person baseline over the clip) |")
+    assert "| a | happy | happy ✓ | angry | happy ✓ | sad |" in page

@@ -156,6 +156,8 @@ def analyze(
     face_weights: Annotated[Path | None, typer.Option(help="Your own face_cnn weights (`emorec train face_cnn`, `emorec join-face`) for the face reading; float32.")] = None,
     face_prior: Annotated[str, typer.Option(help="Face reading's class prior: uniform (the network's probabilities divided by its training "
                                                   "corpus's class frequencies; FER2013 has 1.5 % disgust) or training (as the network gives them).")] = "uniform",
+    face_baseline: Annotated[str, typer.Option(help="Per-person calibration of the face reading (videos): none, or clip (each person read relative to "
+                                                     "their own median face over the clip, taken as neutral; for videos where people are mostly at rest).")] = "none",
 ) -> None:
     """Analyse video/audio: 10 Hz arousal/valence timeline, emotion per utterance, plot.
 
@@ -170,7 +172,7 @@ def analyze(
 
     choices = {"fusion": fusion, "face_model": face_model, "voice_model": voice_model, "text_model": text_model}
     try:  # checked before any file is read
-        check_choices(**choices, face_weights=face_weights, face_precision=face_precision, face_prior=face_prior)
+        check_choices(**choices, face_weights=face_weights, face_precision=face_precision, face_prior=face_prior, face_baseline=face_baseline)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     from emorec.pipelines.batch import check_writable, output_folders
@@ -204,7 +206,7 @@ def analyze(
                     bar.update(100 - bar.n)
             else:
                 result = run(f, target, store=store, transcript=text, hook=hook if bar is not None else None, language=language,
-                             face_precision=face_precision, face_weights=face_weights, face_prior=face_prior, **choices)
+                             face_precision=face_precision, face_weights=face_weights, face_prior=face_prior, face_baseline=face_baseline, **choices)
         except (EmorecError, OSError) as exc:
             message = str(exc) if isinstance(exc, EmorecError) else f"{target}: output cannot be written ({exc.strerror or exc})"
             failures.append(message)
@@ -748,6 +750,7 @@ def evaluate_av_command(
     face_precision: Annotated[str, typer.Option(help="Face CNN arithmetic: int8 or float32.")] = "int8",
     face_weights: Annotated[Path | None, typer.Option(help="Your own face_cnn weights for the face reading (float32).")] = None,
     face_prior: Annotated[str, typer.Option(help="Face reading's class prior: uniform or training (as analyze).")] = "uniform",
+    face_baseline: Annotated[str, typer.Option(help="Per-person calibration of the face reading: none or clip (as analyze).")] = "none",
 ) -> None:
     """Score an analyze configuration clip by clip on real labelled audio-visual clips (fused and per modality)."""
     from emorec.errors import EmorecError
@@ -755,9 +758,9 @@ def evaluate_av_command(
     from emorec.pipelines.analyze import check_choices
 
     try:
-        check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision, face_prior)
+        check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision, face_prior, face_baseline)
         r = evaluate_av(corpus, data or Path("../shared/data/av_clips") / corpus, store, fusion, face_model, voice_model, text_model, results,
-                        face_precision, face_weights, face_prior)
+                        face_precision, face_weights, face_prior, face_baseline)
     except (EmorecError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     for c in r["clips"]:

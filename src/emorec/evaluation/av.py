@@ -36,7 +36,7 @@ def _modality_class(timeline, prefix: str, classes: tuple[str, ...]) -> str | No
 
 def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked_mean", face_model: str = "face_cnn", voice_model: str = "voice_probe",
                 text_model: str = "text_emobank", results: str | Path | None = None, face_precision: str = "int8",
-                face_weights: str | Path | None = None, face_prior: str = "uniform") -> dict:
+                face_weights: str | Path | None = None, face_prior: str = "uniform", face_baseline: str = "none") -> dict:
     """Analyse every labelled clip of a real audio-visual corpus and score the readings.
 
     Parameters
@@ -53,6 +53,8 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         model, its digest recorded).
     face_prior : {"uniform", "training"}
         The face reading's class prior (``analyze(face_prior=...)``), named in the result's model.
+    face_baseline : {"none", "clip"}
+        The face reading's per-person calibration (``analyze(face_baseline=...)``), named in the result's model when on.
     results : str, Path or None
         Where to write the result JSON.
 
@@ -79,7 +81,7 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = analyze(r.path, None, store=store, plot=False, fusion=fusion, face_model=face_model, voice_model=voice_model, text_model=text_model,
-                          face_precision=face_precision, face_weights=face_weights, face_prior=face_prior)
+                          face_precision=face_precision, face_weights=face_weights, face_prior=face_prior, face_baseline=face_baseline)
         row = {"id": r.id, "speaker": r.speaker, "label": r.label, "fused": res.summary["emotion"],
                "valence": res.summary["valence"], "arousal": res.summary["arousal"]}
         if row["valence"] is not None:  # the expected quadrant: the signs of the class's (valence, arousal) coordinates
@@ -110,7 +112,7 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
     extra = {"face_weights_digest": weights_digest(str(face_weights))} if face_weights is not None else {}
     result = result_document(
         f"analyze (fusion {fusion}; face {face}{' float32' if face_precision == 'float32' or face_weights is not None else ''}"
-        f", {face_prior} class prior, voice {voice_model}, "
+        f", {face_prior} class prior{', person baseline over the clip' if face_baseline == 'clip' else ''}, voice {voice_model}, "
         f"words {text_model})",
         f"{corpus}: {len(rows)} real clips with a common class, {table.speaker.nunique()} speakers"
         + (f" ({len(left_out)} contempt clips left out)" if len(left_out) else ""),

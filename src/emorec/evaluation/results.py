@@ -220,8 +220,9 @@ def _clip_tables(entries) -> list[str]:
         if len(results) < 2:
             continue
         names = [re.sub(r"^analyze \(fusion (\w+);.*$", r"\1", d["model"]) for d in results]
-        faces = [m.group(1) if (m := re.search(r"face ([^,;)]+)", d["model"])) else "" for d in results]
-        names = [f"{n} ({f})" if names.count(n) > 1 and f else n for n, f in zip(names, faces)]  # same fusion, other face model
+        # same fusion, other face reading: the face model with its arithmetic, class prior and person baseline
+        faces = [m.group(1) if (m := re.search(r"face (.+?)(?:, voice |\)$)", d["model"])) else "" for d in results]
+        names = [f"{n} ({f})" if names.count(n) > 1 and f else n for n, f in zip(names, faces)]
         out += [f"### {corpus}", "", "| clip | truth | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
         clips = {c["id"]: c["label"] for d in results for c in d["clips"]}
         fused = [{c["id"]: c.get("fused") for c in d["clips"]} for d in results]

