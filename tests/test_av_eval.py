@@ -44,8 +44,12 @@ def test_evaluate_av_scores_each_clip(dreamtalk, tmp_path, session_store):
     assert r["protocol"] == "AV-real" and r["metrics"]["num_samples"] == 2
     # no sound in these clips: the fused class is the face's, and there is no voice reading
     assert all(c["fused"] == c["face"] and c["voice"] is None for c in r["clips"])
-    assert set(r["per_modality"]) == {"face"}
+    assert set(r["per_modality"]) == {"face", "face_frames"}
     assert 0.0 <= r["metrics"]["wa"] <= 1.0
+    # every face frame scored against its clip's class (the mean over the clip is what turns them into the clip's class)
+    frames = r["per_modality"]["face_frames"]
+    assert frames["unit"] == "frames" and frames["num_samples"] >= 2 * 20 and sum(map(sum, frames["confusion"])) == frames["num_samples"]
+    assert "face reading frame by frame" in proc.stdout
 
 
 def test_ravdess_video_layout_fixture(data_dir, tmp_path):

@@ -769,7 +769,7 @@ def evaluate_av_command(
     quadrant = f"  quadrant {100 * m['quadrant_accuracy']:.1f} %" if "quadrant_accuracy" in m else ""
     typer.echo(f"fused: WA {100 * m['wa']:.1f} %  UA {100 * m['ua']:.1f} %  F1w {100 * m['f1_weighted']:.1f} %{quadrant}  ({m['num_samples']} clips)")
     for name, pm in r["per_modality"].items():
-        typer.echo(f"{name}: WA {100 * pm['wa']:.1f} %  UA {100 * pm['ua']:.1f} %  ({pm['num_samples']} clips)")
+        typer.echo(f"{pm.get('row', name)}: WA {100 * pm['wa']:.1f} %  UA {100 * pm['ua']:.1f} %  ({pm['num_samples']} {pm.get('unit', 'clips')})")
 
 
 @app.command()

@@ -5,7 +5,9 @@ the summary's clip-level emotion (mean fused probabilities), and each modality's
 class is the argmax of its own probabilities averaged over the frames it covers,
 projected onto :data:`~emorec.emotion_space.EMOTIONS`. WA, UA and weighted F1 over
 the clips, the share of clips whose mean fused (valence, arousal) lies in the quadrant of their class's coordinates
-(``quadrant_accuracy``), with the confusion matrix and the per-clip table, go into a result JSON
+(``quadrant_accuracy``), with the confusion matrix and the per-clip table, go into a result JSON. The face reading is
+also scored frame by frame against its clip's class (``per_modality["face_frames"]``: what the clip-level mean over
+the face track adds),
 that ``emorec results`` renders (protocol ``AV-real``).
 """
 
@@ -24,14 +26,13 @@ from emorec.evaluation.runner import result_document, write_result
 __all__ = ["evaluate_av"]
 
 
-def _modality_class(timeline, prefix: str, classes: tuple[str, ...]) -> str | None:
+def _modality_probs(timeline, prefix: str, classes: tuple[str, ...]) -> np.ndarray | None:
+    """``(num_frames, len(EMOTIONS))``: a modality's probabilities on the frames it covers, projected onto EMOTIONS."""
     cols = [f"{prefix}_{c}" for c in classes]
-    if not all(c in timeline for c in cols):
+    if not classes or not all(c in timeline for c in cols):
         return None
     part = timeline[cols].dropna()
-    if part.empty:
-        return None
-    return EMOTIONS[int(np.argmax(project_probs(part.to_numpy().mean(axis=0, keepdims=True), classes)[0]))]
+    return project_probs(part.to_numpy(), classes) if not part.empty else None
 
 
 def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked_mean", face_model: str = "face_cnn", voice_model: str = "voice_probe",
@@ -76,7 +77,7 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
     table = load_av_corpus(corpus, data)
     left_out = table[table.label.isna()]
     table = table[table.label.notna()]
-    rows = []
+    rows, frames = [], []
     for r in table.itertuples():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -90,7 +91,10 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         tl = res.timeline
         for modality in ("face", "voice"):  # the model's own classes are the timeline's <modality>_<class> columns
             own = tuple(c[len(modality) + 1 :] for c in tl.columns if c.startswith(f"{modality}_") and c.split("_", 1)[1] not in ("present", "valence", "arousal"))
-            row[modality] = _modality_class(tl, modality, own) if own else None
+            probs = _modality_probs(tl, modality, own)
+            row[modality] = EMOTIONS[int(np.argmax(probs.mean(axis=0)))] if probs is not None else None
+            if modality == "face" and probs is not None:  # frame by frame, for the frame-level score
+                frames.append((EMOTIONS.index(r.label), probs.argmax(axis=1)))
         rows.append(row)
 
     def score(key: str) -> dict | None:
@@ -103,6 +107,12 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         return {"wa": rep["wa"], "ua": rep["ua"], "f1_weighted": rep["f1_weighted"], "num_samples": len(sel), "confusion": rep["confusion"]}
 
     fused = score("fused")
+    per_modality = {m: r for m in ("face", "voice") if (r := score(m)) is not None}
+    if frames:  # each face frame's class against its clip's: no temporal aggregation
+        truth = np.concatenate([np.full(len(p), t) for t, p in frames])
+        rep = metrics.classification_report(truth, np.concatenate([p for _, p in frames]), len(EMOTIONS))
+        per_modality["face_frames"] = {"wa": rep["wa"], "ua": rep["ua"], "f1_weighted": rep["f1_weighted"], "num_samples": len(truth), "unit": "frames",
+                                       "row": "face reading frame by frame, without the mean over the clip", "confusion": rep["confusion"]}
     quadrants = [x["quadrant_match"] for x in rows if "quadrant_match" in x]
     if fused is not None and quadrants:
         fused["quadrant_accuracy"] = float(np.mean(quadrants))
@@ -116,7 +126,7 @@ def evaluate_av(corpus: str, data: str | Path, store=None, fusion: str = "masked
         f"words {text_model})",
         f"{corpus}: {len(rows)} real clips with a common class, {table.speaker.nunique()} speakers"
         + (f" ({len(left_out)} contempt clips left out)" if len(left_out) else ""),
-        "AV-real", [0], fused, per_modality={m: r for m in ("face", "voice") if (r := score(m)) is not None}, clips=rows, classes=list(EMOTIONS),
+        "AV-real", [0], fused, per_modality=per_modality, clips=rows, classes=list(EMOTIONS),
         **extra,
     )
     write_result(result, results)

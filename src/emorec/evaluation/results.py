@@ -155,7 +155,7 @@ def _rows(d: dict) -> list[tuple[str, dict, dict | None]]:
                 if view in d[key]:
                     rows.append((label.replace(" (baseline", suffix + " (baseline"), d[key][view], None))
     for modality, m in (d.get("per_modality") or {}).items():
-        rows.append((f"{d['model']}: {modality} reading alone ({m['num_samples']} clips)", m, None))
+        rows.append((f"{d['model']}: {m.get('row', f'{modality} reading alone')} ({m['num_samples']} {m.get('unit', 'clips')})", m, None))
     return rows
 
 
