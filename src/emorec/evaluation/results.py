@@ -4,7 +4,8 @@ Every row is generated from a JSON file an evaluation or benchmark command
 wrote; nothing on the page is typed by hand. Each row names its protocol by id
 (the legend at the top says what the id means), its seeds, date and commit, and
 links to the JSON that holds everything else (settings, per-fold figures,
-confusion matrices). Lines stay under :data:`MAX_LINE` characters.
+confusion matrices). Notes are wrapped to :data:`MAX_LINE` characters; a table row is as long as its cells (Markdown
+tables cannot wrap).
 """
 
 from __future__ import annotations
