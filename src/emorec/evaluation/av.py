@@ -5,10 +5,9 @@ the summary's clip-level emotion (mean fused probabilities), and each modality's
 class is the argmax of its own probabilities averaged over the frames it covers,
 projected onto :data:`~emorec.emotion_space.EMOTIONS`. WA, UA and weighted F1 over
 the clips, the share of clips whose mean fused (valence, arousal) lies in the quadrant of their class's coordinates
-(``quadrant_accuracy``), with the confusion matrix and the per-clip table, go into a result JSON. The face reading is
-also scored frame by frame against its clip's class (``per_modality["face_frames"]``: what the clip-level mean over
-the face track adds),
-that ``emorec results`` renders (protocol ``AV-real``).
+(``quadrant_accuracy``), with the confusion matrix and the per-clip table, go into a result JSON
+that ``emorec results`` renders (protocol ``AV-real``). The face reading is also scored frame by frame against its
+clip's class (``per_modality["face_frames"]``): what the clip-level mean over the face track adds.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int, 
     ValueError
         An unknown ``face_prior`` or ``face_baseline``.
     """
-    from emorec.readings.face import adjust_face_probs, check_face_baseline, check_face_prior, person_relative
+    from emorec.readings.face import check_face_baseline, check_face_prior, face_reading_probs
 
     check_face_prior(face_prior)
     check_face_baseline(face_baseline)
@@ -61,12 +61,10 @@ def people_outputs(features: ClipFeatures, audio: np.ndarray, sample_rate: int, 
         speaker, sync = active_speaker(rec["mouth"], present, speech_envelope(audio, sample_rate, t), speech)
     else:
         speaker, sync = np.full(t, -1), np.full((k, t), np.nan)
-    probs = np.nan_to_num(rec["probs"])
-    if face_prior == "uniform" and k:
-        probs = adjust_face_probs(probs, rec.meta["classes"], face_weights)
-    if face_baseline == "clip":
-        probs = np.stack([person_relative(probs[j], present[j], rec.meta["classes"])[0] for j in range(k)]) if k else probs
-    probs = project_probs(probs, tuple(rec.meta["classes"])) if k else np.zeros((0, t, len(EMOTIONS)))
+    classes = tuple(rec.meta["classes"])
+    probs = np.nan_to_num(rec["probs"])  # each person's reading as the primary face's
+    probs = np.stack([face_reading_probs(probs[j], present[j], classes, face_weights, face_prior, face_baseline)[0] for j in range(k)]) if k else probs
+    probs = project_probs(probs, classes) if k else np.zeros((0, t, len(EMOTIONS)))
     rows = []
     times = np.round(features.timestamps, 3)
     for j in range(k):

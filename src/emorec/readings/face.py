@@ -18,7 +18,7 @@ from emorec.features.base import EXTRACTORS, ClipInput
 from emorec.readings.base import ReadingExtractor, reading_record
 
 __all__ = ["FACE_BASELINES", "FACE_MODEL_EXTRACTORS", "FACE_MODEL_NETWORKS", "FACE_MODELS", "FACE_PRIORS", "FACE_PRIOR_TAU", "FaceReading", "adjust_face_probs",
-           "check_face_baseline", "check_face_prior", "face_class_prior", "face_network", "person_relative"]
+           "check_face_baseline", "check_face_prior", "face_class_prior", "face_network", "face_reading_probs", "person_relative"]
 
 FACE_MODEL_EXTRACTORS = {"face_cnn": "face.cnn", "face_cnn_distilled": "face.cnn_distilled", "fer_mini_xception": "face.fer"}
 """Face model → the extractor that runs it on the face crops."""
@@ -142,6 +142,32 @@ def adjust_face_probs(probs: np.ndarray, classes, weights: str | Path | None = N
     return adjust_to_uniform(probs, face_class_prior(weights), FACE_PRIOR_TAU)
 
 
+def face_reading_probs(probs: np.ndarray, mask: np.ndarray, classes, weights: str | Path | None = None, prior: str = "uniform",
+                       baseline: str = "none") -> tuple[np.ndarray, int | None]:
+    """One person's face reading ``(num_frames, 7)`` from the network's probabilities: the class prior
+    (:func:`adjust_face_probs` when ``prior`` is ``uniform``), then the person baseline (:func:`person_relative` when
+    ``baseline`` is ``clip``). The primary face's reading (:class:`FaceReading`) and every person's lane
+    (:func:`emorec.pipelines.people.people_outputs`) are both made here.
+
+    Returns
+    -------
+    probs : (num_frames, 7) float32
+    seen : int or None
+        The face frames the baseline was taken over (None without a baseline).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``prior`` or ``baseline``; ``classes`` other than FER2013's seven.
+    """
+    probs = np.asarray(probs, np.float32)
+    if check_face_prior(prior) == "uniform":
+        probs = adjust_face_probs(probs, classes, weights)
+    if check_face_baseline(baseline) == "clip":
+        return person_relative(probs, mask, classes)
+    return probs, None
+
+
 FACE_MODELS = {
     "face_cnn": "emorec face_cnn (trained on FER2013, research use only) on MediaPipe 0.10.21 face detection + mesh, eye-aligned crops",
     "face_cnn_distilled": "emorec face_cnn_distilled (one network distilled from face_cnn, FER2013, research use only) on MediaPipe 0.10.21 "
@@ -205,17 +231,14 @@ class FaceReading(ReadingExtractor):
     def compute(self, clip: ClipInput, deps: dict[str, Record]) -> Record:
         rec = deps[self.requires[0]]
         classes = tuple(rec.meta.get("classes", FER_CLASSES))
-        probs = np.asarray(rec["probs"], np.float32)
         mask = np.asarray(rec["mask"], bool)
-        if self.prior == "uniform":
-            probs = adjust_face_probs(probs, classes, self.weights)
+        probs, seen = face_reading_probs(rec["probs"], mask, classes, self.weights, self.prior, self.baseline)
         description = FACE_MODELS[self.model] + (f"; weights {Path(self.weights).name} (the user's)" if self.weights else "")
         if self.prior == "uniform":
             description += f"; classes re-weighted to a uniform prior (training frequencies^-{FACE_PRIOR_TAU:g})"
-        if self.baseline == "clip":
+        if seen is not None:
             from emorec.person_baseline import MIN_BASELINE_FRAMES
 
-            probs, seen = person_relative(probs, mask, classes)
             description += (f"; read relative to the person's baseline over the clip ({seen} face frames, taken as neutral)" if seen >= MIN_BASELINE_FRAMES
                             else f"; no person baseline ({seen} face frames, {MIN_BASELINE_FRAMES} needed)")
         va = (probs @ valence_arousal_of(classes)).astype(np.float32)
